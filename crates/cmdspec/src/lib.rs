@@ -1,0 +1,1 @@
+//! The command table as data, generated from the Redis 7.2 command specs.

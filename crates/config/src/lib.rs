@@ -1,0 +1,1 @@
+//! redis.conf parsing, the directive table, CONFIG GET/SET/REWRITE logic.

@@ -1,5 +1,13 @@
 //! The keyspace and its values. Knows nothing of RESP or networking: commands in the server
 //! crate turn arguments into calls here and results into replies.
 
+pub mod bytes;
+pub mod db;
 pub mod dict;
 pub mod glob;
+pub mod num;
+pub mod value;
+
+pub use bytes::SmallBytes;
+pub use db::{key_hash_slot, shard_index, Db, Shard, SHARDS};
+pub use value::Value;

@@ -1,0 +1,163 @@
+//! A database: the keyspace split into shards by hash slot (CRC16 of the key or of its
+//! `{hash tag}`, mod 16384 — the Redis Cluster slot), each shard behind its own mutex.
+//!
+//! Keys sharing a hash tag share a shard, so multi-key operations on them lock one mutex.
+//! Whoever locks several shards takes them in ascending index order (and databases in
+//! ascending order before that), so concurrent lockers cannot deadlock.
+
+use crate::bytes::SmallBytes;
+use crate::dict::Dict;
+use crate::value::Value;
+use parking_lot::{Mutex, MutexGuard};
+
+/// Shards per database. A power of two dividing 16384, so a shard is a set of whole slots.
+pub const SHARDS: usize = 64;
+pub const SLOTS: u16 = 16384;
+
+/// The Redis Cluster hash slot of a key: CRC16 (XMODEM) of the part between the first `{`
+/// and the next `}` if that part is non-empty, else of the whole key.
+pub fn key_hash_slot(key: &[u8]) -> u16 {
+    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &key[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    crc16::State::<crc16::XMODEM>::calculate(tagged.unwrap_or(key)) & (SLOTS - 1)
+}
+
+pub fn shard_index(key: &[u8]) -> usize {
+    key_hash_slot(key) as usize % SHARDS
+}
+
+/// One shard: its slice of the keyspace and the expiry times (unix ms) of its keys that
+/// have one, kept apart as Redis keeps `expires`, so keys without a TTL pay nothing.
+#[derive(Default)]
+pub struct Shard {
+    pub keys: Dict<SmallBytes, Value>,
+    pub expires: Dict<SmallBytes, i64>,
+}
+
+impl Shard {
+    pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expires.get(key).copied()
+    }
+
+    /// Sets the expiry of an existing key.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
+        match self.expires.get_mut(key) {
+            Some(at) => *at = at_ms,
+            None => {
+                self.expires.insert(SmallBytes::new(key), at_ms);
+            }
+        }
+    }
+
+    /// Removes the expiry of a key; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        !self.expires.is_empty() && self.expires.remove(key).is_some()
+    }
+
+    /// Is the key logically expired at `now_ms`?
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        self.expire_at(key).is_some_and(|at| at <= now_ms)
+    }
+
+    /// Inserts or replaces a value, leaving any expiry as it is.
+    pub fn insert(&mut self, key: &[u8], value: Value) -> Option<Value> {
+        if let Some(slot) = self.keys.get_mut(key) {
+            return Some(std::mem::replace(slot, value));
+        }
+        self.keys.insert(SmallBytes::new(key), value);
+        None
+    }
+
+    /// Removes a key and its expiry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        let (_, value) = self.keys.remove(key)?;
+        self.persist(key);
+        Some(value)
+    }
+
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.expires.clear();
+    }
+}
+
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Db {
+    pub fn new() -> Self {
+        Db {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+        }
+    }
+
+    pub fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        self.shards[shard].lock()
+    }
+
+    /// Locks every shard, in order.
+    pub fn lock_all(&self) -> Vec<MutexGuard<'_, Shard>> {
+        self.shards.iter().map(|s| s.lock()).collect()
+    }
+
+    /// Number of keys, expired-but-not-yet-reclaimed ones included (like DBSIZE).
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().keys.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// (keys, keys with an expiry) for INFO keyspace.
+    pub fn counts(&self) -> (usize, usize) {
+        self.shards.iter().fold((0, 0), |(k, e), s| {
+            let s = s.lock();
+            (k + s.keys.len(), e + s.expires.len())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_slots_match_redis_cluster() {
+        // Values from CLUSTER KEYSLOT on a real Redis.
+        assert_eq!(key_hash_slot(b"foo"), 12182);
+        assert_eq!(
+            key_hash_slot(b"{user1000}.following"),
+            key_hash_slot(b"user1000")
+        );
+        assert_eq!(key_hash_slot(b"foo{}{bar}"), key_hash_slot(b"foo{}{bar}"));
+        assert_eq!(
+            key_hash_slot(b"{}x"),
+            crc16::State::<crc16::XMODEM>::calculate(b"{}x") & 16383
+        );
+    }
+
+    #[test]
+    fn expiry_lives_beside_the_key() {
+        let mut s = Shard::default();
+        s.insert(b"k", Value::string(b"v"));
+        s.set_expire(b"k", 1000);
+        assert!(s.is_expired(b"k", 1000));
+        assert!(!s.is_expired(b"k", 999));
+        s.remove(b"k");
+        assert_eq!(s.expire_at(b"k"), None);
+    }
+}

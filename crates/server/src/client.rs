@@ -1,0 +1,172 @@
+//! Per-connection state, and the registry through which other connections see it
+//! (CLIENT LIST, CLIENT KILL, INFO clients, maxclients).
+
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// How replies are being suppressed (CLIENT REPLY).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    /// Set by CLIENT REPLY SKIP; turns into `Skip` once the SKIP command itself is done.
+    SkipNext,
+}
+
+/// What other connections may read or change about a client. Hot fields are atomics the
+/// owning connection updates without locking; rarely changed ones sit behind a mutex.
+pub struct ClientHandle {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i64,
+    /// Connected over loopback or the unix socket (for `enable-debug-command local`).
+    pub local: bool,
+    pub created_ms: i64,
+    pub last_interaction_ms: AtomicI64,
+    pub db: AtomicUsize,
+    pub resp: AtomicU32,
+    pub flags: AtomicU64,
+    pub meta: Mutex<ClientMeta>,
+    /// Set by CLIENT KILL / SHUTDOWN; the connection notices and closes.
+    pub killed: AtomicBool,
+    pub kill_notify: Notify,
+    pub no_evict: AtomicBool,
+    pub no_touch: AtomicBool,
+}
+
+pub mod flag {
+    /// The connection arrived on the unix socket.
+    pub const UNIX_SOCKET: u64 = 1 << 0;
+    /// Close after the pending replies are written (QUIT, protocol error).
+    pub const CLOSE_AFTER_REPLY: u64 = 1 << 1;
+}
+
+#[derive(Default, Clone)]
+pub struct ClientMeta {
+    pub name: Option<String>,
+    pub lib_name: Option<String>,
+    pub lib_ver: Option<String>,
+    pub last_cmd: String,
+    pub user: String,
+    pub qbuf: usize,
+    pub qbuf_free: usize,
+    pub omem: usize,
+}
+
+impl ClientHandle {
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.kill_notify.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    pub fn set_db(&self, db: usize) {
+        self.db.store(db, Ordering::Relaxed);
+    }
+
+    pub fn touch(&self, now_ms: i64) {
+        self.last_interaction_ms.store(now_ms, Ordering::Relaxed);
+    }
+}
+
+/// Connection-local state: owned by the connection task, never shared.
+pub struct Client {
+    pub handle: Arc<ClientHandle>,
+    pub db: usize,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    pub close_after_reply: bool,
+}
+
+impl Client {
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+
+    pub fn is_local(&self) -> bool {
+        self.handle.local
+    }
+
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.handle.set_db(db);
+    }
+}
+
+/// All connected clients, by id (ordered, as CLIENT LIST prints them).
+#[derive(Default)]
+pub struct Clients {
+    map: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_id: AtomicU64,
+    pub connected: AtomicUsize,
+}
+
+pub struct NewClient {
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i64,
+    pub unix_path: Option<String>,
+}
+
+impl Clients {
+    pub fn register(&self, conn: NewClient, now_ms: i64) -> Arc<ClientHandle> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let (addr, laddr, flags) = match &conn.unix_path {
+            Some(path) => (format!("{path}:0"), format!("{path}:0"), flag::UNIX_SOCKET),
+            None => (conn.addr.to_string(), conn.laddr.to_string(), 0),
+        };
+        let local = conn.unix_path.is_some() || conn.addr.ip().is_loopback();
+        let handle = Arc::new(ClientHandle {
+            id,
+            addr,
+            laddr,
+            fd: conn.fd,
+            local,
+            created_ms: now_ms,
+            last_interaction_ms: AtomicI64::new(now_ms),
+            db: AtomicUsize::new(0),
+            resp: AtomicU32::new(2),
+            flags: AtomicU64::new(flags),
+            meta: Mutex::new(ClientMeta {
+                user: "default".into(),
+                ..ClientMeta::default()
+            }),
+            killed: AtomicBool::new(false),
+            kill_notify: Notify::new(),
+            no_evict: AtomicBool::new(false),
+            no_touch: AtomicBool::new(false),
+        });
+        self.map.lock().insert(id, handle.clone());
+        self.connected.fetch_add(1, Ordering::Relaxed);
+        handle
+    }
+
+    pub fn unregister(&self, id: u64) {
+        if self.map.lock().remove(&id).is_some() {
+            self.connected.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A snapshot of all clients, ordered by id.
+    pub fn all(&self) -> Vec<Arc<ClientHandle>> {
+        self.map.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.map.lock().get(&id).cloned()
+    }
+
+    pub fn count(&self) -> usize {
+        self.connected.load(Ordering::Relaxed)
+    }
+}

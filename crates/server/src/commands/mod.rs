@@ -1,0 +1,198 @@
+//! The command runtime: the context a handler runs in, and the table that joins each
+//! command's declaration (from `vireo_cmdspec`, the one command table) with its handler.
+//!
+//! A family module (`string.rs`, `keys.rs`, ...) lists its handlers in a `COMMANDS` slice;
+//! `Table::build` attaches them to the declarations by name. A declared command without a
+//! handler answers an honest "not implemented" error and is left out of COMMAND's listings.
+
+pub mod connection;
+pub mod string;
+
+use crate::client::Client;
+use crate::keyspace::Keyspace;
+use crate::stats::CommandStats;
+use crate::Server;
+use bytes::Bytes;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use vireo_cmdspec::CommandSpec;
+use vireo_resp::Reply;
+
+/// An error reply: the full text after `-`, e.g. `ERR syntax error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError(pub Cow<'static, str>);
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> Self {
+        CmdError(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for CmdError {
+    fn from(s: String) -> Self {
+        CmdError(Cow::Owned(s))
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+pub type Handler = fn(&mut Ctx<'_>) -> CmdResult;
+
+/// How the dispatcher prepares the keyspace for a command.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Locking {
+    /// Lock the shards of the keys the key specs name, in the client's database.
+    Keys,
+    /// The handler locks what it needs itself (whole-database and cross-database
+    /// commands such as KEYS, FLUSHALL, MOVE, SWAPDB), or touches no keys at all.
+    Manual,
+}
+
+/// A handler as a family module declares it.
+pub struct Cmd {
+    /// The declared name: `get`, or `config|get` for a subcommand.
+    pub name: &'static str,
+    pub handler: Handler,
+    pub locking: Locking,
+}
+
+impl Cmd {
+    pub const fn keys(name: &'static str, handler: Handler) -> Cmd {
+        Cmd {
+            name,
+            handler,
+            locking: Locking::Keys,
+        }
+    }
+
+    pub const fn manual(name: &'static str, handler: Handler) -> Cmd {
+        Cmd {
+            name,
+            handler,
+            locking: Locking::Manual,
+        }
+    }
+}
+
+/// Everything a running command may touch.
+pub struct Ctx<'a> {
+    pub server: &'a Server,
+    pub client: &'a mut Client,
+    /// The request; `args[0]` is the command name as the client sent it.
+    pub args: &'a [Bytes],
+    pub reply: &'a mut Reply,
+    /// The locked part of the client's database (empty for `Locking::Manual`).
+    pub db: Keyspace<'a>,
+    /// The time the command started, in unix milliseconds: one clock for the whole command.
+    pub now_ms: i64,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        &self.args[i]
+    }
+
+    /// Records `n` changes to the dataset (for save points and INFO).
+    pub fn dirty(&self, n: u64) {
+        crate::stats::Stats::add(&self.server.stats.dirty, n);
+    }
+
+    /// The error for a syntactically valid command with a bad argument count in a part
+    /// the arity cannot express (e.g. odd MSET pairs): Redis's wrong-arity message.
+    pub fn wrong_arity(&self) -> CmdError {
+        CmdError::from(crate::errors::wrong_arity(
+            &self.args[0]
+                .to_ascii_lowercase()
+                .iter()
+                .map(|&b| b as char)
+                .collect::<String>(),
+        ))
+    }
+}
+
+/// A command as the dispatcher sees it: declaration, handler, statistics.
+pub struct Command {
+    pub spec: &'static CommandSpec,
+    pub handler: Option<Handler>,
+    pub locking: Locking,
+    pub stats: CommandStats,
+    pub subcommands: HashMap<&'static str, Command>,
+}
+
+impl Command {
+    pub fn implemented(&self) -> bool {
+        self.handler.is_some() || self.subcommands.values().any(|c| c.implemented())
+    }
+
+    /// The subcommand named by `sub`, case-insensitively.
+    pub fn subcommand(&self, sub: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 48];
+        let name = lowercase_into(sub, &mut buf)?;
+        let key = format!("{}|{}", self.spec.name, name);
+        self.subcommands.get(key.as_str())
+    }
+}
+
+/// Every declared command, by lowercase name.
+pub struct Table {
+    commands: HashMap<&'static str, Command>,
+}
+
+/// The handler lists of every family.
+fn families() -> impl Iterator<Item = &'static Cmd> {
+    [connection::COMMANDS, string::COMMANDS]
+        .into_iter()
+        .flatten()
+}
+
+impl Table {
+    pub fn build() -> Table {
+        let mut handlers: HashMap<&'static str, &'static Cmd> = HashMap::new();
+        for cmd in families() {
+            let previous = handlers.insert(cmd.name, cmd);
+            assert!(previous.is_none(), "command {} registered twice", cmd.name);
+        }
+        let mut commands = HashMap::new();
+        for spec in vireo_cmdspec::all() {
+            commands.insert(spec.name, Self::command(spec, &mut handlers));
+        }
+        assert!(
+            handlers.is_empty(),
+            "handlers without a declaration: {:?}",
+            handlers.keys().collect::<Vec<_>>()
+        );
+        Table { commands }
+    }
+
+    fn command(spec: &'static CommandSpec, handlers: &mut HashMap<&str, &'static Cmd>) -> Command {
+        let cmd = handlers.remove(spec.name);
+        Command {
+            spec,
+            handler: cmd.map(|c| c.handler),
+            locking: cmd.map_or(Locking::Keys, |c| c.locking),
+            stats: CommandStats::default(),
+            subcommands: spec
+                .subcommands
+                .iter()
+                .map(|sub| (sub.name, Self::command(sub, handlers)))
+                .collect(),
+        }
+    }
+
+    /// The command named by `name`, case-insensitively, without allocating.
+    pub fn lookup(&self, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 48];
+        self.commands.get(lowercase_into(name, &mut buf)?)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Command> {
+        self.commands.values()
+    }
+}
+
+fn lowercase_into<'b>(name: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b str> {
+    let out = buf.get_mut(..name.len())?;
+    for (o, &b) in out.iter_mut().zip(name) {
+        *o = b.to_ascii_lowercase();
+    }
+    std::str::from_utf8(out).ok()
+}

@@ -1,0 +1,142 @@
+//! The keyspace as a command sees it: the shards of its keys, locked for the duration of
+//! the command, with Redis's access rules on top — a key past its expiry time is deleted
+//! on access (lazy expiry) and reported as missing, hits and misses are counted.
+
+use crate::stats::Stats;
+use crate::Server;
+use parking_lot::MutexGuard;
+use vireo_store::{shard_index, Db, Shard, Value};
+
+/// At most this many shards are locked without spilling to the heap.
+const INLINE_GUARDS: usize = 4;
+
+pub struct Keyspace<'a> {
+    server: &'a Server,
+    db_index: usize,
+    guards: smallvec::SmallVec<[(usize, MutexGuard<'a, Shard>); INLINE_GUARDS]>,
+    now_ms: i64,
+}
+
+impl<'a> Keyspace<'a> {
+    /// A view with nothing locked (commands that lock on their own, or touch no keys).
+    pub fn empty(server: &'a Server, db_index: usize, now_ms: i64) -> Self {
+        Keyspace {
+            server,
+            db_index,
+            guards: smallvec::SmallVec::new(),
+            now_ms,
+        }
+    }
+
+    /// Locks the shards of `keys` in ascending order (so concurrent lockers can't deadlock).
+    pub fn lock<'k>(
+        server: &'a Server,
+        db_index: usize,
+        now_ms: i64,
+        keys: impl Iterator<Item = &'k [u8]>,
+    ) -> Self {
+        let mut shards: smallvec::SmallVec<[usize; INLINE_GUARDS]> =
+            keys.map(shard_index).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let db: &'a Db = &server.dbs[db_index];
+        Keyspace {
+            server,
+            db_index,
+            guards: shards.into_iter().map(|s| (s, db.lock(s))).collect(),
+            now_ms,
+        }
+    }
+
+    pub fn db_index(&self) -> usize {
+        self.db_index
+    }
+
+    fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let index = shard_index(key);
+        let found = self.guards.iter_mut().find(|(s, _)| *s == index);
+        match found {
+            Some((_, guard)) => guard,
+            None => panic!(
+                "key {:?} used by a command but not locked: its key specs do not name it",
+                String::from_utf8_lossy(key)
+            ),
+        }
+    }
+
+    /// Deletes `key` if it has expired; true if it did.
+    fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+        let now = self.now_ms;
+        let shard = self.shard(key);
+        if !shard.is_expired(key, now) {
+            return false;
+        }
+        shard.remove(key);
+        self.server.key_expired(self.db_index, key);
+        true
+    }
+
+    /// Looks a key up for reading, counting a keyspace hit or miss.
+    pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
+        self.expire_if_needed(key);
+        let found = self.shard(key).keys.get(key).is_some();
+        let counter = if found {
+            &self.server.stats.keyspace_hits
+        } else {
+            &self.server.stats.keyspace_misses
+        };
+        Stats::add(counter, 1);
+        self.shard(key).keys.get(key)
+    }
+
+    /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.expire_if_needed(key);
+        self.shard(key).keys.get_mut(key)
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.expire_if_needed(key);
+        self.shard(key).keys.contains_key(key)
+    }
+
+    /// Stores a value, dropping any TTL (Redis's setKey).
+    pub fn set(&mut self, key: &[u8], value: Value) {
+        let shard = self.shard(key);
+        shard.insert(key, value);
+        shard.persist(key);
+    }
+
+    /// Stores a value, keeping the TTL of the key it replaces (SET KEEPTTL, in-place edits).
+    pub fn set_keep_ttl(&mut self, key: &[u8], value: Value) {
+        self.expire_if_needed(key);
+        self.shard(key).insert(key, value);
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        self.expire_if_needed(key);
+        self.shard(key).remove(key)
+    }
+
+    /// The key's expiry time in unix ms, if it exists and has one.
+    pub fn expire_at(&mut self, key: &[u8]) -> Option<i64> {
+        self.expire_if_needed(key);
+        self.shard(key).expire_at(key)
+    }
+
+    /// Sets the expiry of an existing key. An expiry in the past deletes the key at once,
+    /// as Redis does (and as a replica would see it: a DEL).
+    pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
+        if at_ms <= self.now_ms {
+            self.shard(key).remove(key);
+            return;
+        }
+        self.shard(key).set_expire(key, at_ms);
+    }
+
+    /// Removes a key's TTL; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.expire_if_needed(key);
+        self.shard(key).persist(key)
+    }
+}

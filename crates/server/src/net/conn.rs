@@ -1,0 +1,132 @@
+//! One connection's life: read what has arrived, run every complete command in it, write
+//! all their replies with one write. A pipeline of N commands costs one read and one write.
+//!
+//! The read buffer grows only with bytes that actually arrived (plus one read's worth), so
+//! a client announcing a huge bulk length cannot make the server allocate it up front; the
+//! query buffer as a whole is capped by `client-query-buffer-limit`.
+
+use crate::client::{Client, NewClient, ReplyMode};
+use crate::exec::{execute, Scratch};
+use crate::stats::Stats;
+use crate::{log_verbose, log_warning, Server};
+use bytes::BytesMut;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use vireo_resp::{Limits, Reply, RequestParser};
+
+/// Bytes asked of the socket per read when nothing bigger is known to be coming.
+const READ_CHUNK: usize = 16 * 1024;
+/// The most a single read may add beyond what has arrived, for large arguments.
+const READ_MAX: usize = 1024 * 1024;
+
+pub async fn serve<S>(server: Arc<Server>, mut stream: S, conn: NewClient)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let now = crate::unix_ms();
+    let handle = server.clients.register(conn, now);
+    let mut client = Client {
+        authenticated: server.settings.read().requirepass.is_none(),
+        handle: handle.clone(),
+        db: 0,
+        reply_mode: ReplyMode::On,
+        close_after_reply: false,
+    };
+    let mut parser = RequestParser::new();
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut reply = Reply::new();
+    let mut scratch = Scratch::default();
+
+    'conn: loop {
+        let (timeout, qbuf_limit, max_bulk) = {
+            let s = server.settings.read();
+            (s.timeout, s.client_query_buffer_limit, s.proto_max_bulk_len)
+        };
+        let want = parser.bytes_wanted(rbuf.len()).clamp(READ_CHUNK, READ_MAX);
+        rbuf.reserve(want);
+        let read = tokio::select! {
+            r = stream.read_buf(&mut rbuf) => r,
+            _ = handle.kill_notify.notified() => break 'conn,
+            _ = idle(timeout) => {
+                log_verbose!("Closing idle client");
+                break 'conn;
+            }
+        };
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(n) => Stats::add(&server.stats.net_input_bytes, n as u64),
+        }
+        if handle.is_killed() {
+            break;
+        }
+        if rbuf.len() > qbuf_limit {
+            Stats::add(&server.stats.client_qbuf_limit_disconnections, 1);
+            log_warning!(
+                "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+                handle.id,
+                handle.addr,
+                String::from_utf8_lossy(&rbuf[..rbuf.len().min(64)])
+            );
+            break;
+        }
+        let mut processed = 0u64;
+        loop {
+            let limits = Limits {
+                max_bulk_len: max_bulk,
+                authenticated: client.authenticated,
+            };
+            match parser.parse(&mut rbuf, limits) {
+                Ok(Some(args)) => {
+                    processed += 1;
+                    execute(&server, &mut client, &args, &mut reply, &mut scratch);
+                    if client.close_after_reply || handle.is_killed() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let msg = format!("ERR {e}");
+                    server.stats.record_error(&msg);
+                    reply.error(&msg);
+                    log_verbose!(
+                        "Protocol error ({e}) from client: id={} addr={}",
+                        handle.id,
+                        handle.addr
+                    );
+                    client.close_after_reply = true;
+                    break;
+                }
+            }
+        }
+        Stats::add(&server.stats.total_commands_processed, processed);
+        handle.touch(crate::unix_ms());
+        if !reply.is_empty() {
+            Stats::add(&server.stats.net_output_bytes, reply.len() as u64);
+            if stream.write_all(&reply.buf).await.is_err() {
+                break;
+            }
+            reply.buf.clear();
+        }
+        if client.close_after_reply || handle.is_killed() {
+            break;
+        }
+        // Give back memory after a large request or reply.
+        if rbuf.is_empty() && rbuf.capacity() > 4 * READ_MAX {
+            rbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
+        if reply.buf.capacity() > 4 * READ_MAX {
+            reply.buf = BytesMut::with_capacity(READ_CHUNK);
+        }
+    }
+    let _ = stream.shutdown().await;
+    server.clients.unregister(handle.id);
+}
+
+/// Resolves when a client has been idle for `timeout` seconds; never when it is 0.
+async fn idle(timeout: u64) {
+    if timeout == 0 {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(Duration::from_secs(timeout)).await;
+}

@@ -1,0 +1,107 @@
+//! The configuration values the server itself acts on, as typed fields. Filled from the
+//! `vireo_config::Config` at startup and again after every CONFIG SET, so the hot paths
+//! read a plain struct instead of the directive table.
+
+use vireo_config::{Config, LogLevel, Permission};
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub port: u16,
+    pub bind: Vec<String>,
+    pub unixsocket: Option<String>,
+    pub unixsocketperm: u32,
+    pub tcp_backlog: i32,
+    pub tcp_keepalive: u64,
+    /// Close clients idle for this many seconds; 0 = never.
+    pub timeout: u64,
+    pub maxclients: usize,
+    pub protected_mode: bool,
+    pub requirepass: Option<Vec<u8>>,
+    pub databases: usize,
+    pub hz: u32,
+    pub active_expire_effort: u32,
+    pub proto_max_bulk_len: i64,
+    pub client_query_buffer_limit: usize,
+    pub enable_debug_command: Permission,
+    pub enable_module_command: Permission,
+    pub io_threads: usize,
+    pub pidfile: Option<String>,
+    pub logfile: String,
+    pub loglevel: LogLevel,
+    pub daemonize: bool,
+    pub dir: String,
+    pub appendonly: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            port: 6379,
+            bind: vec!["*".into(), "-::*".into()],
+            unixsocket: None,
+            unixsocketperm: 0,
+            tcp_backlog: 511,
+            tcp_keepalive: 300,
+            timeout: 0,
+            maxclients: 10000,
+            protected_mode: true,
+            requirepass: None,
+            databases: 16,
+            hz: 10,
+            active_expire_effort: 1,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            enable_debug_command: Permission::No,
+            enable_module_command: Permission::No,
+            io_threads: 0,
+            pidfile: None,
+            logfile: String::new(),
+            loglevel: LogLevel::Notice,
+            daemonize: false,
+            dir: ".".into(),
+            appendonly: false,
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Settings {
+        Settings {
+            port: c.port(),
+            bind: c.bind().to_vec(),
+            unixsocket: c.unixsocket().map(str::to_string),
+            unixsocketperm: c.unixsocketperm(),
+            tcp_backlog: c.tcp_backlog() as i32,
+            tcp_keepalive: c.tcp_keepalive(),
+            timeout: c.timeout(),
+            maxclients: c.maxclients() as usize,
+            protected_mode: c.protected_mode(),
+            requirepass: c.requirepass().map(<[u8]>::to_vec),
+            databases: c.databases(),
+            hz: c.hz(),
+            active_expire_effort: c.active_expire_effort(),
+            proto_max_bulk_len: c.proto_max_bulk_len() as i64,
+            client_query_buffer_limit: c.client_query_buffer_limit() as usize,
+            enable_debug_command: c.enable_debug_command(),
+            enable_module_command: match c.get_one("enable-module-command").as_deref() {
+                Some("yes") => Permission::Yes,
+                Some("local") => Permission::Local,
+                _ => Permission::No,
+            },
+            io_threads: c.io_threads(),
+            pidfile: c.pidfile().map(str::to_string),
+            logfile: c.logfile().to_string(),
+            loglevel: c.loglevel(),
+            daemonize: c.daemonize(),
+            dir: c.dir().to_string_lossy().into_owned(),
+            appendonly: c.appendonly(),
+        }
+    }
+
+    pub fn protected_command(&self, directive: &str) -> Permission {
+        match directive {
+            "enable-module-command" => self.enable_module_command,
+            _ => self.enable_debug_command,
+        }
+    }
+}

@@ -70,6 +70,15 @@ fn run(
     } else {
         Keyspace::empty(server, db_index, now_ms)
     };
+    let mut db = db;
+    if client
+        .handle
+        .no_touch
+        .load(std::sync::atomic::Ordering::Relaxed)
+        && cmd.spec.name != "touch"
+    {
+        db.set_touch(false);
+    }
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {

@@ -15,6 +15,7 @@ pub struct Keyspace<'a> {
     db_index: usize,
     guards: smallvec::SmallVec<[(usize, MutexGuard<'a, Shard>); INLINE_GUARDS]>,
     now_ms: i64,
+    touch: bool,
 }
 
 impl<'a> Keyspace<'a> {
@@ -25,6 +26,7 @@ impl<'a> Keyspace<'a> {
             db_index,
             guards: smallvec::SmallVec::new(),
             now_ms,
+            touch: true,
         }
     }
 
@@ -45,6 +47,7 @@ impl<'a> Keyspace<'a> {
             db_index,
             guards: shards.into_iter().map(|s| (s, db.lock(s))).collect(),
             now_ms,
+            touch: true,
         }
     }
 
@@ -78,21 +81,37 @@ impl<'a> Keyspace<'a> {
 
     /// Looks a key up for reading, counting a keyspace hit or miss.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
-        self.expire_if_needed(key);
-        let found = self.shard(key).keys.get(key).is_some();
-        let counter = if found {
-            &self.server.stats.keyspace_hits
-        } else {
-            &self.server.stats.keyspace_misses
+        let value = self.get_mut(key);
+        let counter = match value {
+            Some(_) => &self.server.stats.keyspace_hits,
+            None => &self.server.stats.keyspace_misses,
         };
         Stats::add(counter, 1);
         self.shard(key).keys.get(key)
     }
 
     /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).
+    /// Either lookup stamps the key's access clock unless the client asked for NO-TOUCH.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(key);
-        self.shard(key).keys.get_mut(key)
+        let touch = self.touch;
+        let value = self.shard(key).keys.get_mut(key)?;
+        if touch {
+            value.set_lru(crate::lru_clock());
+        }
+        Some(value)
+    }
+
+    /// Looks a key up without touching its access clock or the hit/miss counters
+    /// (OBJECT, TYPE-like introspection).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Value> {
+        self.expire_if_needed(key);
+        self.shard(key).keys.get(key)
+    }
+
+    /// Whether lookups stamp the access clock (CLIENT NO-TOUCH turns it off).
+    pub fn set_touch(&mut self, touch: bool) {
+        self.touch = touch;
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
@@ -101,14 +120,16 @@ impl<'a> Keyspace<'a> {
     }
 
     /// Stores a value, dropping any TTL (Redis's setKey).
-    pub fn set(&mut self, key: &[u8], value: Value) {
+    pub fn set(&mut self, key: &[u8], mut value: Value) {
+        value.set_lru(crate::lru_clock());
         let shard = self.shard(key);
         shard.insert(key, value);
         shard.persist(key);
     }
 
     /// Stores a value, keeping the TTL of the key it replaces (SET KEEPTTL, in-place edits).
-    pub fn set_keep_ttl(&mut self, key: &[u8], value: Value) {
+    pub fn set_keep_ttl(&mut self, key: &[u8], mut value: Value) {
+        value.set_lru(crate::lru_clock());
         self.expire_if_needed(key);
         self.shard(key).insert(key, value);
     }

@@ -93,6 +93,25 @@ pub fn unix_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Redis's LRU clock: unix seconds in 24 bits (it wraps every ~194 days; idle-time
+/// arithmetic accounts for one wrap, as Redis's estimateObjectIdleTime does).
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+pub fn lru_clock() -> u32 {
+    (unix_ms() / 1000) as u32 & LRU_CLOCK_MAX
+}
+
+/// Seconds since `lru` by the LRU clock.
+pub fn lru_idle_secs(lru: u32) -> u64 {
+    let now = lru_clock();
+    let idle = if now >= lru {
+        now - lru
+    } else {
+        (LRU_CLOCK_MAX - lru) + now
+    };
+    idle as u64
+}
+
 pub fn unix_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -1,6 +1,10 @@
 //! Values and their encodings. The encoding names are the ones OBJECT ENCODING reports in
 //! Redis, and a value changes encoding under the same conditions, because operators and
 //! tests read them.
+//!
+//! Every variant carries `lru`, the access clock Redis keeps in each object header (LRU
+//! seconds, or the LFU counter and its decay time). Rust places it in the padding after
+//! the enum tag, so it costs no space: a `Value` is 32 bytes and a keyspace node 64.
 
 use crate::bytes::SmallBytes;
 use crate::num::parse_i64;
@@ -11,12 +15,12 @@ pub const EMBSTR_MAX: usize = 44;
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A string that is a canonical decimal i64 ("int").
-    Int(i64),
+    Int { lru: u32, n: i64 },
     /// A string set whole by SET and friends ("embstr", or "raw" beyond 44 bytes).
-    Str(SmallBytes),
+    Str { lru: u32, s: SmallBytes },
     /// A string modified in place by APPEND, SETRANGE, SETBIT...: always "raw", and grows
     /// with spare capacity like Redis's sds.
-    Raw(Vec<u8>),
+    Raw { lru: u32, v: Vec<u8> },
 }
 
 impl Value {
@@ -25,60 +29,90 @@ impl Value {
     pub fn string(bytes: &[u8]) -> Value {
         if bytes.len() <= 20 {
             if let Some(n) = parse_i64(bytes) {
-                return Value::Int(n);
+                return Value::int(n);
             }
         }
-        Value::Str(SmallBytes::new(bytes))
+        Value::Str {
+            lru: 0,
+            s: SmallBytes::new(bytes),
+        }
+    }
+
+    pub fn int(n: i64) -> Value {
+        Value::Int { lru: 0, n }
+    }
+
+    /// A string that will be edited in place ("raw").
+    pub fn raw(v: Vec<u8>) -> Value {
+        Value::Raw { lru: 0, v }
+    }
+
+    pub fn lru(&self) -> u32 {
+        match self {
+            Value::Int { lru, .. } | Value::Str { lru, .. } | Value::Raw { lru, .. } => *lru,
+        }
+    }
+
+    pub fn set_lru(&mut self, clock: u32) {
+        match self {
+            Value::Int { lru, .. } | Value::Str { lru, .. } | Value::Raw { lru, .. } => {
+                *lru = clock
+            }
+        }
     }
 
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Int(_) | Value::Str(_) | Value::Raw(_) => "string",
+            Value::Int { .. } | Value::Str { .. } | Value::Raw { .. } => "string",
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Int(_) => "int",
-            Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
-            Value::Str(_) | Value::Raw(_) => "raw",
+            Value::Int { .. } => "int",
+            Value::Str { s, .. } if s.len() <= EMBSTR_MAX => "embstr",
+            Value::Str { .. } | Value::Raw { .. } => "raw",
         }
     }
 
     pub fn is_string(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::Str(_) | Value::Raw(_))
+        matches!(
+            self,
+            Value::Int { .. } | Value::Str { .. } | Value::Raw { .. }
+        )
     }
 
     /// The bytes of a string value; `scratch` holds the digits of an int-encoded one.
     /// None for non-string types.
     pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> Option<&'a [u8]> {
         match self {
-            Value::Int(n) => Some(scratch.format(*n).as_bytes()),
-            Value::Str(s) => Some(s.as_slice()),
-            Value::Raw(v) => Some(v),
+            Value::Int { n, .. } => Some(scratch.format(*n).as_bytes()),
+            Value::Str { s, .. } => Some(s.as_slice()),
+            Value::Raw { v, .. } => Some(v),
         }
     }
 
     /// Length in bytes of a string value (STRLEN).
     pub fn string_len(&self) -> Option<usize> {
         match self {
-            Value::Int(n) => Some(itoa::Buffer::new().format(*n).len()),
-            Value::Str(s) => Some(s.len()),
-            Value::Raw(v) => Some(v.len()),
+            Value::Int { n, .. } => Some(itoa::Buffer::new().format(*n).len()),
+            Value::Str { s, .. } => Some(s.len()),
+            Value::Raw { v, .. } => Some(v.len()),
         }
     }
 
     /// Turns a string value into its growable "raw" form and returns the buffer, for
     /// in-place edits. None for non-string types.
     pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
+        let lru = self.lru();
         let bytes = match self {
-            Value::Raw(v) => return Some(v),
-            Value::Int(n) => itoa::Buffer::new().format(*n).as_bytes().to_vec(),
-            Value::Str(s) => s.to_vec(),
+            Value::Raw { v, .. } => return Some(v),
+            Value::Int { n, .. } => itoa::Buffer::new().format(*n).as_bytes().to_vec(),
+            Value::Str { s, .. } => s.to_vec(),
         };
-        *self = Value::Raw(bytes);
+        *self = Value::Raw { lru, v: bytes };
         match self {
-            Value::Raw(v) => Some(v),
+            Value::Raw { v, .. } => Some(v),
             _ => unreachable!("just converted to raw"),
         }
     }
@@ -86,9 +120,9 @@ impl Value {
     /// Approximate heap bytes owned by the value (MEMORY USAGE, eviction accounting).
     pub fn heap_size(&self) -> usize {
         match self {
-            Value::Int(_) => 0,
-            Value::Str(s) => s.heap_size(),
-            Value::Raw(v) => v.capacity(),
+            Value::Int { .. } => 0,
+            Value::Str { s, .. } => s.heap_size(),
+            Value::Raw { v, .. } => v.capacity(),
         }
     }
 }
@@ -105,13 +139,16 @@ mod tests {
         assert_eq!(Value::string(&[b'a'; 45]).encoding(), "raw");
         assert_eq!(Value::string(b"123456789012345678901").encoding(), "embstr");
         let mut v = Value::string(b"12");
+        v.set_lru(7);
         v.make_raw().unwrap().extend_from_slice(b"3");
         assert_eq!(v.encoding(), "raw");
+        assert_eq!(v.lru(), 7);
         assert_eq!(v.as_bytes(&mut itoa::Buffer::new()), Some(&b"123"[..]));
     }
 
     #[test]
     fn value_stays_small() {
+        // The access clock lives in the tag's padding: no growth.
         assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 }

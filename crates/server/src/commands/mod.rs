@@ -5,7 +5,14 @@
 //! `Table::build` attaches them to the declarations by name. A declared command without a
 //! handler answers an honest "not implemented" error and is left out of COMMAND's listings.
 
+pub mod args;
+pub mod bitmap;
+pub mod client;
+pub mod command;
 pub mod connection;
+pub mod expire;
+pub mod keys;
+pub mod server;
 pub mod string;
 
 use crate::client::Client;

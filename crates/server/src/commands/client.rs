@@ -1,0 +1,5 @@
+//! (being written)
+
+use super::Cmd;
+
+pub const COMMANDS: &[Cmd] = &[];

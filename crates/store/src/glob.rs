@@ -4,14 +4,18 @@
 //! Supported: `*` (any run), `?` (one byte), `[abc]`, `[^abc]`, `[a-z]` (ranges may be given
 //! backwards), and `\x` to match `x` literally, inside or outside a class. Matching is on bytes.
 //! A trailing lone `\` matches a literal backslash, and an unterminated `[` class ends at the
-//! end of the pattern, as in Redis.
+//! end of the pattern, as in Redis. Redis's quirks are kept, because users' patterns rely on
+//! whatever Redis does: inside a class any `x-y` with three bytes left is a range (so `[a-]`
+//! is the range `]`..`a` and the class runs on), an escaped byte in a class is compared
+//! case-sensitively even with `nocase`, and a backwards range is swapped before folding.
+//!
+//! Work is bounded without a step budget: when the rest of a pattern after `*` fails at
+//! every position of the remaining string, no earlier `*` can help by matching more, so
+//! the whole match fails at once (Redis's "skip longer matches").
 
 /// Does `string` match `pattern`? `nocase` folds ASCII case on both sides.
 pub fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
-    // Nested `*` runs are bounded by a budget, so pathological patterns such as "a*a*a*a*b"
-    // against long strings cannot make matching exponential.
-    let mut budget: u32 = 1_000_000;
-    matches(pattern, string, nocase, &mut budget) == Match::Yes
+    matches(pattern, string, nocase) == Match::Yes
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -30,7 +34,7 @@ fn fold(b: u8, nocase: bool) -> u8 {
     }
 }
 
-fn matches(mut p: &[u8], mut s: &[u8], nocase: bool, budget: &mut u32) -> Match {
+fn matches(mut p: &[u8], mut s: &[u8], nocase: bool) -> Match {
     while let Some(&pc) = p.first() {
         match pc {
             b'*' => {
@@ -41,11 +45,7 @@ fn matches(mut p: &[u8], mut s: &[u8], nocase: bool, budget: &mut u32) -> Match 
                     return Match::Yes;
                 }
                 for start in 0..=s.len() {
-                    if *budget == 0 {
-                        return Match::Never;
-                    }
-                    *budget -= 1;
-                    match matches(&p[1..], &s[start..], nocase, budget) {
+                    match matches(&p[1..], &s[start..], nocase) {
                         Match::Yes => return Match::Yes,
                         Match::Never => return Match::Never,
                         Match::No => {}
@@ -101,6 +101,7 @@ fn match_class(mut p: &[u8], c: u8, nocase: bool) -> (bool, &[u8]) {
     if negate {
         p = &p[1..];
     }
+    let raw = c;
     let c = fold(c, nocase);
     let mut hit = false;
     loop {
@@ -111,15 +112,12 @@ fn match_class(mut p: &[u8], c: u8, nocase: bool) -> (bool, &[u8]) {
                 break;
             }
             [b'\\', x, rest @ ..] => {
-                hit |= fold(*x, nocase) == c;
+                hit |= *x == raw;
                 p = rest;
             }
-            [lo, b'-', hi, rest @ ..] if *hi != b']' => {
-                let (mut lo, mut hi) = (fold(*lo, nocase), fold(*hi, nocase));
-                if lo > hi {
-                    std::mem::swap(&mut lo, &mut hi);
-                }
-                hit |= (lo..=hi).contains(&c);
+            [lo, b'-', hi, rest @ ..] => {
+                let (lo, hi) = if lo <= hi { (*lo, *hi) } else { (*hi, *lo) };
+                hit |= (fold(lo, nocase)..=fold(hi, nocase)).contains(&c);
                 p = rest;
             }
             [x, rest @ ..] => {
@@ -157,7 +155,27 @@ mod tests {
         assert!(m("user:*:name", "user:42:name"));
         assert!(!m("abc", "abcd"));
         assert!(m("[\\]]", "]"));
-        assert!(m("a[", "a") == false);
+        assert!(!m("a[", "a"));
+    }
+
+    #[test]
+    fn redis_quirks() {
+        // `a-]` is a range from `]` to `a`, and the class runs to the end of the pattern.
+        assert!(m("[a-]", "]"));
+        assert!(m("[a-]x", "]"));
+        assert!(m("[a-]", "_"));
+        // An escaped byte inside a class is compared case-sensitively, even with nocase.
+        assert!(!string_match(b"[\\M]axmemory", b"maxmemory", true));
+        // A backwards range is swapped, then folded: [l-N] is N..l, i.e. n..l folded: empty.
+        assert!(!string_match(b"[l-N]axmemory", b"maxmemory", true));
+    }
+
+    #[test]
+    fn long_strings_match() {
+        let mut key = vec![b'a'; 1_500_000];
+        key.push(b'b');
+        assert!(string_match(b"*b", &key, false));
+        assert!(!string_match(b"*c", &key, false));
     }
 
     #[test]

@@ -692,6 +692,16 @@ mod runner_tests {
     }
 
     #[test]
+    fn refused_start_reports_the_server_output() {
+        let redis = std::path::Path::new("redis-server");
+        let error = Server::try_start(common::Kind::Redis, redis, &["--no-such-directive", "1"])
+            .err()
+            .expect("redis-server must refuse an unknown directive");
+        assert!(matches!(error, common::StartError::Exited(_)), "{error}");
+        assert!(error.to_string().contains("no-such-directive"), "{error}");
+    }
+
+    #[test]
     fn raw_client_reads_exact_frames() {
         let server = Server::redis(&[]);
         let mut raw = server.raw();

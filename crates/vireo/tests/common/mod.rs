@@ -27,6 +27,23 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts with a fresh port when a server exits early (e.g. the port was taken meanwhile).
 const SPAWN_ATTEMPTS: usize = 3;
 
+/// Why a server did not come up; each variant holds a message with the server's output.
+#[derive(Debug)]
+pub enum StartError {
+    /// The process exited (bad arguments, or the port was taken meanwhile: retried).
+    Exited(String),
+    /// The process runs but did not answer PING in time.
+    NoAnswer(String),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Exited(msg) | StartError::NoAnswer(msg) => f.write_str(msg),
+        }
+    }
+}
+
 /// Which implementation a [`Server`] runs; decides the few arguments only one side accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -58,17 +75,20 @@ impl Server {
     /// path and stays first, as redis-server requires; the test defaults come next, then the
     /// rest of `args`, so a test can override any default.
     pub fn start(kind: Kind, bin: &Path, args: &[&str]) -> Server {
-        let mut last_failure = String::new();
-        for _ in 0..SPAWN_ATTEMPTS {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
             match Server::try_start(kind, bin, args) {
                 Ok(server) => return server,
-                Err(failure) => last_failure = failure,
+                Err(StartError::Exited(_)) if attempts < SPAWN_ATTEMPTS => continue,
+                Err(failure) => panic!("{failure}"),
             }
         }
-        panic!("{last_failure}");
     }
 
-    fn try_start(kind: Kind, bin: &Path, args: &[&str]) -> Result<Server, String> {
+    /// One attempt to start `bin`; the error carries everything the server printed. For
+    /// tests that expect a server to refuse to start (e.g. an unknown config directive).
+    pub fn try_start(kind: Kind, bin: &Path, args: &[&str]) -> Result<Server, StartError> {
         let dir = tempfile::Builder::new()
             .prefix("vireo-test-")
             .tempdir()
@@ -105,19 +125,20 @@ impl Server {
     }
 
     /// Polls with PING until any reply frame arrives (`-NOAUTH` counts: the server is up).
-    fn wait_until_ready(&mut self) -> Result<(), String> {
+    fn wait_until_ready(&mut self) -> Result<(), StartError> {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().expect("poll the server process") {
-                return Err(self.failure(&format!("exited early with {status}")));
+                let failure = self.failure(&format!("exited early with {status}"));
+                return Err(StartError::Exited(failure));
             }
             if self.answers_ping() {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(
-                    self.failure(&format!("did not answer PING within {STARTUP_TIMEOUT:?}"))
-                );
+                let failure =
+                    self.failure(&format!("did not answer PING within {STARTUP_TIMEOUT:?}"));
+                return Err(StartError::NoAnswer(failure));
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -236,10 +236,12 @@ fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError>
 /// `"double"` quotes understand `\n \r \t \b \a \\ \" \xHH`, `'single'` quotes only `\'`,
 /// and a closing quote must be followed by a space or the end. None on unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // Redis splits a C string: a NUL byte ends the line.
+    let line = &line[..memchr::memchr(0, line).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut i = 0;
     loop {
-        while i < line.len() && line[i].is_ascii_whitespace() {
+        while i < line.len() && is_space(line[i]) {
             i += 1;
         }
         if i >= line.len() {
@@ -269,7 +271,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                         });
                     }
                     Some(b'"') => {
-                        if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        if line.get(i + 1).is_some_and(|&c| !is_space(c)) {
                             return None;
                         }
                         i += 1;
@@ -285,7 +287,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                         i += 1;
                     }
                     Some(b'\'') => {
-                        if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        if line.get(i + 1).is_some_and(|&c| !is_space(c)) {
                             return None;
                         }
                         i += 1;
@@ -306,6 +308,11 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         }
         args.push(cur);
     }
+}
+
+/// C's `isspace`: the separators between arguments.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 fn is_hex_pair(line: &[u8], at: usize) -> bool {

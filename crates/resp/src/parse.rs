@@ -387,6 +387,9 @@ mod tests {
             parse_all(b"set \"k\"x\n"),
             Err(ProtocolError::UnbalancedQuotes)
         );
+        // A NUL ends the line, as in Redis's C-string splitter (this once looped forever).
+        assert_eq!(split_args(b"a\0b c"), Some(vec![b"a".to_vec()]));
+        assert_eq!(split_args(b"\x0b a"), Some(vec![b"a".to_vec()]));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 use std::sync::Arc;
 use tokio::sync::Notify;
+use vireo_cmdspec::CommandSpec;
 
 /// How replies are being suppressed (CLIENT REPLY).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -39,6 +42,36 @@ pub struct ClientHandle {
     pub kill_notify: Notify,
     pub no_evict: AtomicBool,
     pub no_touch: AtomicBool,
+    /// The last command run (CLIENT LIST `cmd=`): a pointer to its `'static` declaration,
+    /// so dispatch publishes it with one relaxed store.
+    last_command: AtomicPtr<CommandSpec>,
+    /// Buffer sizes as the connection last recorded them (CLIENT LIST `qbuf`, `qbuf-free`,
+    /// `rbs`, `rbp`).
+    pub buffers: BufferStats,
+}
+
+/// A connection's buffer sizes, published with relaxed stores once per batch of commands.
+#[derive(Default)]
+pub struct BufferStats {
+    /// Bytes received and not parsed yet.
+    pub query_len: AtomicUsize,
+    /// Room left in the query buffer before it must grow.
+    pub query_free: AtomicUsize,
+    /// Capacity of the reply buffer.
+    pub reply_size: AtomicUsize,
+    /// Most reply bytes held at once, since the connection opened.
+    pub reply_peak: AtomicUsize,
+}
+
+impl BufferStats {
+    /// Records the buffers after a batch: `reply_len` is what the batch wrote.
+    pub fn record(&self, query_len: usize, query_cap: usize, reply_len: usize, reply_cap: usize) {
+        self.query_len.store(query_len, Ordering::Relaxed);
+        self.query_free
+            .store(query_cap.saturating_sub(query_len), Ordering::Relaxed);
+        self.reply_size.store(reply_cap, Ordering::Relaxed);
+        self.reply_peak.fetch_max(reply_len, Ordering::Relaxed);
+    }
 }
 
 pub mod flag {
@@ -68,6 +101,19 @@ impl ClientHandle {
 
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)
+    }
+
+    pub fn set_last_command(&self, spec: &'static CommandSpec) {
+        let ptr = spec as *const CommandSpec as *mut CommandSpec;
+        self.last_command.store(ptr, Ordering::Relaxed);
+    }
+
+    /// The last command's name (`client|list` style), or None before the first.
+    pub fn last_command(&self) -> Option<&'static str> {
+        let ptr = self.last_command.load(Ordering::Relaxed);
+        // SAFETY: only `set_last_command` stores here, always a pointer derived from a
+        // `&'static CommandSpec`, so it is either null or valid for the whole program.
+        unsafe { ptr.as_ref() }.map(|spec| spec.name)
     }
 
     pub fn set_db(&self, db: usize) {
@@ -145,6 +191,8 @@ impl Clients {
             kill_notify: Notify::new(),
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
+            last_command: AtomicPtr::new(std::ptr::null_mut()),
+            buffers: BufferStats::default(),
         });
         self.map.lock().insert(id, handle.clone());
         self.connected.fetch_add(1, Ordering::Relaxed);

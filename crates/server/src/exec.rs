@@ -57,14 +57,14 @@ fn run(
         return reject(server, cmd, reply, &msg);
     };
 
+    client.handle.set_last_command(cmd.spec);
     let now_ms = crate::unix_ms();
     let db_index = client.db;
     let db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
-        let argv: smallvec::SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
         scratch.keys.clear();
         // On an error here the handler reports it (bad numkeys and the like) before
         // touching any key, so nothing is locked.
-        let _ = vireo_cmdspec::key_positions(cmd.spec, &argv, &mut scratch.keys);
+        let _ = vireo_cmdspec::key_positions(cmd.spec, args, &mut scratch.keys);
         let keys = scratch.keys.iter().map(|k| &args[k.pos][..]);
         Keyspace::lock(server, db_index, now_ms, keys)
     } else {

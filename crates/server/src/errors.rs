@@ -18,27 +18,52 @@ pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (prot
 pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
 pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+pub const LCS_WRONGTYPE: &str = "ERR The specified keys must contain string values";
+pub const LCS_LEN_AND_IDX: &str =
+    "ERR If you want both the length and indexes, please just use IDX.";
+pub const LCS_TOO_LONG: &str = "ERR String too long for LCS";
+pub const LCS_TOO_MUCH_MEMORY: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub const BIT_ARGUMENT: &str = "ERR The bit argument must be 1 or 0.";
+pub const BITOP_NOT_SOURCES: &str = "ERR BITOP NOT must be called with a single source key.";
+pub const BITFIELD_TYPE: &str =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub const BITFIELD_OVERFLOW_TYPE: &str = "ERR Invalid OVERFLOW type specified";
+pub const BITFIELD_RO_GET_ONLY: &str = "ERR BITFIELD_RO only supports the GET subcommand";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const EXPIRE_NX_AND_OTHERS: &str =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_GT_AND_LT: &str = "ERR GT and LT options at the same time are not compatible";
+pub const INT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 pub const NOT_IMPLEMENTED_YET: &str =
     "ERR command '%s' is not implemented in this version of Vireo yet";
 pub const PROTECTED_MODE: &str = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
 
 /// `ERR unknown command 'name', with args beginning with: 'a' 'b' ` — Redis quotes at most
-/// 128 bytes of the name and of each argument, and stops listing once the text is long.
+/// 128 bytes of the name, and lists arguments while the list itself is under 128 bytes,
+/// each cut to the room left.
 pub fn unknown_command(args: &[bytes::Bytes]) -> String {
-    let mut msg = format!(
-        "ERR unknown command '{}', with args beginning with: ",
-        printable(&args[0], 128)
-    );
+    let mut list = String::new();
     for arg in &args[1..] {
-        if msg.len() >= 128 {
+        if list.len() >= 128 {
             break;
         }
-        let room = 128 - msg.len();
-        msg.push_str(&format!("'{}' ", printable(arg, room)));
+        let room = 128 - list.len();
+        list.push_str(&format!("'{}' ", printable(arg, room)));
     }
-    msg
+    format!(
+        "ERR unknown command '{}', with args beginning with: {list}",
+        printable(&args[0], 128)
+    )
 }
 
 /// `ERR unknown subcommand 'x'. Try CONFIG HELP.`

@@ -70,6 +70,21 @@ impl fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+impl ProtocolError {
+    /// The error reply's text, `ERR Protocol error: ...`. Unlike `Display`, the byte of
+    /// `expected '$', got 'c'` goes out raw even when it is not ASCII, as Redis sends it.
+    pub fn reply_text(&self) -> Vec<u8> {
+        match self {
+            ProtocolError::ExpectedDollar(c) => {
+                let mut text = b"ERR Protocol error: expected '$', got '".to_vec();
+                text.extend_from_slice(&[*c, b'\'']);
+                text
+            }
+            other => format!("ERR {other}").into_bytes(),
+        }
+    }
+}
+
 /// Parser state carried between reads of one connection.
 #[derive(Default, Debug)]
 pub struct RequestParser {
@@ -177,12 +192,19 @@ impl RequestParser {
 /// Finds the `\r\n`-terminated header line at the front of `buf`. Returns the index of `\r`,
 /// None when incomplete, or `too_big` when no `\r` shows up within the inline limit.
 fn read_header(buf: &BytesMut, too_big: ProtocolError) -> Result<Option<usize>, ProtocolError> {
-    match memchr::memchr(b'\r', buf) {
+    match find_in_c_string(b'\r', buf) {
         None if buf.len() > INLINE_MAX_SIZE => Err(too_big),
         None => Ok(None),
         Some(cr) if cr + 1 >= buf.len() => Ok(None),
         Some(cr) => Ok(Some(cr)),
     }
+}
+
+/// Where `needle` first occurs in `buf` read as a C string: Redis looks for line ends with
+/// `strchr`, which stops at a NUL byte, so a NUL before the terminator hides it and the
+/// request waits for more bytes (until the 64 KB limit turns it into an error).
+fn find_in_c_string(needle: u8, buf: &[u8]) -> Option<usize> {
+    memchr::memchr2(needle, 0, buf).filter(|&at| buf[at] == needle)
 }
 
 /// Parses a signed decimal strictly as Redis's string2ll: no sign but a leading '-', no
@@ -217,7 +239,7 @@ pub fn parse_int(s: &[u8]) -> Option<i64> {
 
 /// Parses one inline command line, if a full line has arrived.
 fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-    let Some(nl) = memchr::memchr(b'\n', buf) else {
+    let Some(nl) = find_in_c_string(b'\n', buf) else {
         if buf.len() > INLINE_MAX_SIZE {
             return Err(ProtocolError::TooBigInline);
         }
@@ -450,6 +472,315 @@ mod tests {
         assert_eq!(parse_int(b"9223372036854775808"), None);
         for bad in [&b"01"[..], b"+1", b" 1", b"-0", b"", b"-", b"1a"] {
             assert_eq!(parse_int(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn nul_hides_the_line_end_as_in_redis() {
+        // Redis finds line ends with strchr: a NUL first means "no line end yet".
+        for input in [
+            &b"PING\0\r\nPING\r\n"[..],
+            b"*1\0\r\n$4\r\nPING\r\n",
+            b"*1\r\n$\x004\r\nPING\r\n",
+        ] {
+            assert_eq!(parse_all(input), Ok(vec![]), "{input:?}");
+        }
+        // ...until the 64 KB limit turns the wait into the usual error.
+        let mut long = b"PING\0\n".to_vec();
+        long.resize(INLINE_MAX_SIZE + 1, b'a');
+        assert_eq!(parse_all(&long), Err(ProtocolError::TooBigInline));
+        let mut long = b"*1\r\n$\0\r\n".to_vec();
+        long.resize(INLINE_MAX_SIZE + 5, b'1');
+        assert_eq!(parse_all(&long), Err(ProtocolError::TooBigBulkCount));
+    }
+
+    #[test]
+    fn expected_dollar_quotes_the_raw_byte() {
+        let err = parse_all(b"*1\r\n\xff\r\n").unwrap_err();
+        assert_eq!(
+            err.reply_text(),
+            b"ERR Protocol error: expected '$', got '\xff'"
+        );
+        assert_eq!(
+            ProtocolError::InvalidBulkLength.reply_text(),
+            b"ERR Protocol error: invalid bulk length"
+        );
+    }
+
+    #[test]
+    fn header_waits_for_the_byte_after_cr() {
+        // A header ending in a bare `\r` is incomplete, whatever its length; the byte after
+        // it is skipped unchecked, as Redis does.
+        assert_eq!(parse_all(b"*1\r"), Ok(vec![]));
+        assert_eq!(
+            parse_all(b"*1\rX$4\rXPING\r\n"),
+            Ok(vec![vec![b"PING".to_vec()]])
+        );
+    }
+
+    #[test]
+    fn huge_bulk_lengths_reserve_nothing() {
+        let mut p = RequestParser::new();
+        let mut buf = BytesMut::from(&b"*1\r\n$536870912\r\nabc"[..]);
+        assert_eq!(p.parse(&mut buf, Limits::default()), Ok(None));
+        assert!(buf.capacity() < 1024);
+        assert_eq!(p.bytes_wanted(buf.len()), 536870912 + 2 - 3);
+        let mut buf = BytesMut::from(&b"*1\r\n$536870913\r\n"[..]);
+        assert_eq!(
+            RequestParser::new().parse(&mut buf, Limits::default()),
+            Err(ProtocolError::InvalidBulkLength)
+        );
+    }
+}
+
+/// Property tests: round trips through the parser, and random input that must never make it
+/// panic, loop or hold more than it may. The random-input case is the bounded, stable-Rust
+/// counterpart of the cargo-fuzz target `resp_parse` (see fuzz/README.md).
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What feeding some input produced: the commands, then the error that stopped it, if any,
+    /// and the bytes left unconsumed.
+    #[derive(Debug, PartialEq)]
+    struct Outcome {
+        commands: Vec<Vec<Vec<u8>>>,
+        error: Option<ProtocolError>,
+        left: usize,
+    }
+
+    /// Feeds `input` in pieces of the given sizes (cycled), parsing after every piece as the
+    /// connection loop does, and checks the parser's invariants along the way.
+    fn feed(input: &[u8], pieces: &[usize], limits: Limits) -> Outcome {
+        let mut parser = RequestParser::new();
+        let mut buf = BytesMut::new();
+        let mut out = Outcome {
+            commands: Vec::new(),
+            error: None,
+            left: 0,
+        };
+        let mut rest = input;
+        let mut arg_bytes = 0;
+        let mut sizes = pieces.iter().copied().cycle();
+        'read: while !rest.is_empty() {
+            let n = sizes.next().unwrap_or(rest.len()).clamp(1, rest.len());
+            buf.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            loop {
+                match parser.parse(&mut buf, limits) {
+                    Ok(Some(args)) => {
+                        assert!(!args.is_empty(), "a command without arguments");
+                        // Arguments are cut out of the consumed bytes, headers and all.
+                        arg_bytes += args.iter().map(|a| a.len()).sum::<usize>();
+                        let consumed = input.len() - rest.len() - buf.len();
+                        assert!(arg_bytes < consumed);
+                        out.commands.push(args.iter().map(|a| a.to_vec()).collect());
+                    }
+                    Ok(None) => {
+                        check_waiting(&parser, &buf, limits);
+                        // Asking again without new bytes changes nothing.
+                        let len = buf.len();
+                        assert_eq!(parser.parse(&mut buf, limits), Ok(None));
+                        assert_eq!(buf.len(), len);
+                        break;
+                    }
+                    Err(e) => {
+                        out.error = Some(e);
+                        break 'read;
+                    }
+                }
+            }
+        }
+        out.left = buf.len() + rest.len();
+        out
+    }
+
+    /// While waiting for bytes the parser holds only what it may: part of a bulk it has
+    /// accepted the length of, or a line no longer than the inline limit (or one that ends
+    /// in the `\r` whose `\n` is still to come).
+    fn check_waiting(parser: &RequestParser, buf: &BytesMut, limits: Limits) {
+        match parser.bulk_len {
+            Some(len) => {
+                assert!(len as i64 <= limits.max_bulk_len);
+                assert!(buf.len() < len + 2);
+            }
+            None => assert!(
+                buf.len() <= INLINE_MAX_SIZE || buf.last() == Some(&b'\r'),
+                "waiting on {} bytes",
+                buf.len()
+            ),
+        }
+        if !limits.authenticated {
+            assert!(parser.multibulk_remaining <= UNAUTH_MAX_MULTIBULK);
+        }
+    }
+
+    fn encode(commands: &[Vec<Vec<u8>>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for args in commands {
+            out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for arg in args {
+                out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                out.extend_from_slice(arg);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        out
+    }
+
+    /// One argument written for an inline command: bare when it can be, otherwise in double
+    /// quotes with `\xHH`, `\"` and `\\` escapes, or in single quotes with `\'`.
+    fn quote(arg: &[u8], style: u8, first: bool) -> Vec<u8> {
+        let plain = |b: &u8| b.is_ascii_graphic() && !b"\"'\\".contains(b);
+        if style == 0 && !arg.is_empty() && arg.iter().all(plain) && !(first && arg[0] == b'*') {
+            return arg.to_vec();
+        }
+        // Single quotes cannot hold a trailing backslash (it would escape the closing quote).
+        let single_ok =
+            arg.iter().all(|b| b.is_ascii_graphic() || *b == b' ') && !arg.ends_with(b"\\");
+        if style == 1 && single_ok {
+            let mut out = b"'".to_vec();
+            for &b in arg {
+                if b == b'\'' {
+                    out.extend_from_slice(b"\\'");
+                } else {
+                    out.push(b);
+                }
+            }
+            out.push(b'\'');
+            return out;
+        }
+        let mut out = b"\"".to_vec();
+        for &b in arg {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b' '..=b'~' => out.push(b),
+                _ => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+            }
+        }
+        out.push(b'"');
+        out
+    }
+
+    fn limits() -> impl Strategy<Value = Limits> {
+        (
+            prop_oneof![Just(512 * 1024 * 1024i64), 0i64..64],
+            any::<bool>(),
+        )
+            .prop_map(|(max_bulk_len, authenticated)| Limits {
+                max_bulk_len,
+                authenticated,
+            })
+    }
+
+    /// Bytes that look enough like RESP to reach every branch of the parser.
+    fn protocolish() -> impl Strategy<Value = Vec<u8>> {
+        let token = prop_oneof![
+            Just(b"*".to_vec()),
+            Just(b"$".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"-".to_vec()),
+            Just(b"0".to_vec()),
+            "[0-9]{1,3}".prop_map(String::into_bytes),
+            Just(b"\"".to_vec()),
+            Just(b"'".to_vec()),
+            Just(b"\\".to_vec()),
+            Just(b"\\x4".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"\t\x0b".to_vec()),
+            Just(b"\0".to_vec()),
+            Just(b"PING".to_vec()),
+            any::<u8>().prop_map(|b| vec![b]),
+        ];
+        prop::collection::vec(token, 0..64).prop_map(|t| t.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn multibulk_round_trip(
+            commands in prop::collection::vec(
+                prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 1..6),
+                1..10,
+            ),
+            pieces in prop::collection::vec(1usize..64, 1..8),
+        ) {
+            let out = feed(&encode(&commands), &pieces, Limits::default());
+            prop_assert_eq!(out, Outcome { commands, error: None, left: 0 });
+        }
+
+        #[test]
+        fn inline_round_trip(
+            commands in prop::collection::vec(
+                prop::collection::vec(
+                    (prop::collection::vec(any::<u8>(), 0..20), 0u8..3),
+                    1..6,
+                ),
+                1..6,
+            ),
+            crlf in any::<bool>(),
+            pieces in prop::collection::vec(1usize..32, 1..8),
+        ) {
+            let mut input = Vec::new();
+            for args in &commands {
+                for (i, (arg, style)) in args.iter().enumerate() {
+                    if i > 0 {
+                        input.push(b' ');
+                    }
+                    input.extend_from_slice(&quote(arg, *style, i == 0));
+                }
+                input.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+            }
+            let expected: Vec<Vec<Vec<u8>>> = commands
+                .iter()
+                .map(|args| args.iter().map(|(a, _)| a.clone()).collect())
+                .collect();
+            let out = feed(&input, &pieces, Limits::default());
+            prop_assert_eq!(out, Outcome { commands: expected, error: None, left: 0 });
+        }
+
+        #[test]
+        fn split_args_of_quoted_args(
+            args in prop::collection::vec(("[ -~]{0,16}", 0u8..3), 0..8),
+        ) {
+            let line: Vec<u8> = args
+                .iter()
+                .map(|(a, style)| quote(a.as_bytes(), *style, false))
+                .collect::<Vec<_>>()
+                .join(&b' ');
+            let expected: Vec<Vec<u8>> = args.iter().map(|(a, _)| a.clone().into_bytes()).collect();
+            prop_assert_eq!(split_args(&line), Some(expected));
+        }
+    }
+
+    proptest! {
+        // The CI stand-in for fuzzing: many small random inputs, each in two chunkings.
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn random_input_never_breaks_the_parser(
+            input in prop_oneof![protocolish(), prop::collection::vec(any::<u8>(), 0..256)],
+            pieces in prop::collection::vec(1usize..16, 1..6),
+            limits in limits(),
+        ) {
+            let whole = feed(&input, &[], limits);
+            let chunked = feed(&input, &pieces, limits);
+            // Where a line end falls relative to a read can decide between a command and the
+            // 64 KB error, but these inputs are short: the chunking must not matter at all.
+            prop_assert_eq!(whole, chunked);
+        }
+
+        #[test]
+        fn split_args_never_panics(line in prop::collection::vec(any::<u8>(), 0..128)) {
+            if let Some(args) = split_args(&line) {
+                let total: usize = args.iter().map(Vec::len).sum();
+                prop_assert!(total <= line.len());
+            }
         }
     }
 }

@@ -58,9 +58,14 @@ impl Reply {
     /// An error reply; `msg` is the full text after `-`, e.g. `ERR syntax error`. Newlines are
     /// replaced with spaces as Redis does, so a message can never break the framing.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// [`Reply::error`] for a message that is not UTF-8 (it may quote a client's bytes).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.buf.reserve(msg.len() + 3);
         self.buf.put_u8(b'-');
-        for &b in msg.as_bytes() {
+        for &b in msg {
             self.buf
                 .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }

@@ -7,6 +7,7 @@ pub mod cron;
 pub mod errors;
 pub mod exec;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod log;
 pub mod net;
 pub mod settings;

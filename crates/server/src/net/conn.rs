@@ -86,9 +86,8 @@ where
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let msg = format!("ERR {e}");
-                    server.stats.record_error(&msg);
-                    reply.error(&msg);
+                    server.stats.record_error(&format!("ERR {e}"));
+                    reply.error_bytes(&e.reply_text());
                     log_verbose!(
                         "Protocol error ({e}) from client: id={} addr={}",
                         handle.id,

@@ -1,11 +1,13 @@
 //! The keyspace and its values. Knows nothing of RESP or networking: commands in the server
 //! crate turn arguments into calls here and results into replies.
 
+pub mod bitops;
 pub mod bytes;
 pub mod db;
 pub mod dict;
 pub mod glob;
 pub mod num;
+pub mod strings;
 pub mod value;
 
 pub use bytes::SmallBytes;

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod cron;
 pub mod errors;
 pub mod exec;
+pub mod info;
 pub mod keyspace;
 pub mod lazyfree;
 pub mod log;
@@ -44,11 +45,22 @@ pub struct Server {
     pub run_id: String,
     shutting_down: AtomicBool,
     shutdown: Notify,
+    /// CONFIG SET port/bind asks the serve loop, which owns the listeners, to re-bind.
+    rebind_tx: tokio::sync::mpsc::UnboundedSender<Rebind>,
+    rebind_rx: parking_lot::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Rebind>>>,
+}
+
+/// A request to replace the TCP listeners by ones for `settings`; the outcome goes back
+/// through `done`.
+struct Rebind {
+    settings: Settings,
+    done: std::sync::mpsc::SyncSender<Result<(), String>>,
 }
 
 impl Server {
     pub fn new(config: Config) -> Server {
         let settings = Settings::from_config(&config);
+        let (rebind_tx, rebind_rx) = tokio::sync::mpsc::unbounded_channel();
         Server {
             dbs: (0..settings.databases).map(|_| Db::new()).collect(),
             config: RwLock::new(config),
@@ -61,7 +73,29 @@ impl Server {
             run_id: random_hex(40),
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),
+            rebind_tx,
+            rebind_rx: parking_lot::Mutex::new(Some(rebind_rx)),
         }
+    }
+
+    /// CONFIG SET port/bind: closes the TCP listeners and opens the ones `settings` asks
+    /// for, or, if that fails, reopens the current ones and returns Redis's error. Blocks
+    /// the calling command until the serve loop has done it.
+    pub fn rebind(&self, settings: Settings) -> Result<(), String> {
+        const FAILED: &str = "Failed to bind to specified addresses.";
+        if settings.port == 0 && settings.unixsocket.is_none() {
+            return Err(FAILED.into());
+        }
+        if self.rebind_rx.lock().is_some() {
+            return Err("the server is not serving connections".into());
+        }
+        let (done, outcome) = std::sync::mpsc::sync_channel(1);
+        self.rebind_tx
+            .send(Rebind { settings, done })
+            .map_err(|_| FAILED.to_string())?;
+        // The serve loop runs on the runtime's main thread; block_in_place hands this
+        // worker's other tasks to another thread while we wait.
+        tokio::task::block_in_place(|| outcome.recv()).unwrap_or_else(|_| Err(FAILED.into()))
     }
 
     /// A key was found expired and deleted (lazily or by the active cycle).
@@ -120,6 +154,15 @@ pub fn unix_us() -> i64 {
         .unwrap_or(0)
 }
 
+/// Threads of the runtime. Redis's default `io-threads 1` means "one per core" here: every
+/// worker thread runs commands, not just I/O. An explicit value of 2 or more sets the count.
+pub(crate) fn worker_threads(settings: &Settings) -> usize {
+    match settings.io_threads {
+        0 | 1 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 fn random_hex(len: usize) -> String {
     (0..len)
         .map(|_| char::from_digit(rand::random_range(0..16u32), 16).unwrap())
@@ -129,12 +172,7 @@ fn random_hex(len: usize) -> String {
 /// Runs a server until it is shut down; returns the process exit code.
 pub fn run(config: Config) -> i32 {
     let server = Arc::new(Server::new(config));
-    // Redis's default `io-threads 1` means "one per core" here: every worker thread runs
-    // commands, not just I/O. An explicit value of 2 or more sets the count.
-    let threads = match server.settings.read().io_threads {
-        0 | 1 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = worker_threads(&server.settings.read());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("vireo-io")
@@ -145,7 +183,15 @@ pub fn run(config: Config) -> i32 {
 }
 
 async fn serve(server: Arc<Server>) -> i32 {
-    let listeners = match net::Listeners::bind(&server.settings.read()) {
+    let settings = server.settings.read().clone();
+    let listeners = bind_tcp(&settings).and_then(|tcp| {
+        let unix = bind_unix(&settings)?;
+        if tcp.is_none() && unix.is_none() {
+            return Err("Configured to not listen anywhere, exiting.".to_string());
+        }
+        Ok((tcp, unix))
+    });
+    let (tcp, unix) = match listeners {
         Ok(l) => l,
         Err(e) => {
             log_warning!("{e}");
@@ -154,10 +200,18 @@ async fn serve(server: Arc<Server>) -> i32 {
     };
     write_pidfile(&server);
     log_notice!("Server initialized");
-    log_notice!("Ready to accept connections {}", listeners.describe());
-    let accepting = tokio::spawn(listeners.accept_loop(server.clone()));
+    for listeners in tcp.iter().chain(&unix) {
+        log_notice!("Ready to accept connections {}", listeners.describe());
+    }
+    let mut accepting_tcp = tcp.map(|l| tokio::spawn(l.accept_loop(server.clone())));
+    let accepting_unix = unix.map(|l| tokio::spawn(l.accept_loop(server.clone())));
     let cron = tokio::spawn(cron::run(server.clone()));
     let signals = tokio::spawn(wait_for_signals(server.clone()));
+    let mut rebinds = server
+        .rebind_rx
+        .lock()
+        .take()
+        .expect("a server is served once");
 
     loop {
         // A `Notified` receives `notify_waiters` from its creation on, so no wakeup is lost
@@ -166,15 +220,93 @@ async fn serve(server: Arc<Server>) -> i32 {
         if server.is_shutting_down() {
             break;
         }
-        notified.await;
+        tokio::select! {
+            _ = notified => {}
+            Some(request) = rebinds.recv() => {
+                let outcome = rebind(&server, &mut accepting_tcp, &request.settings).await;
+                let _ = request.done.send(outcome);
+            }
+        }
     }
-    accepting.abort();
+    for task in accepting_tcp.iter().chain(&accepting_unix) {
+        task.abort();
+    }
     cron.abort();
     signals.abort();
     log_notice!("User requested shutdown...");
     remove_pidfile(&server);
+    remove_unix_socket(&server);
     log_notice!("Vireo is now ready to exit, bye bye...");
     0
+}
+
+/// The TCP listeners for `settings`; none when `port` is 0.
+fn bind_tcp(settings: &Settings) -> Result<Option<net::Listeners>, String> {
+    if settings.port == 0 {
+        return Ok(None);
+    }
+    let tcp_only = Settings {
+        unixsocket: None,
+        ..settings.clone()
+    };
+    net::Listeners::bind(&tcp_only).map(Some)
+}
+
+/// The unix socket listener, when `unixsocket` is set.
+fn bind_unix(settings: &Settings) -> Result<Option<net::Listeners>, String> {
+    if settings.unixsocket.is_none() {
+        return Ok(None);
+    }
+    let unix_only = Settings {
+        port: 0,
+        ..settings.clone()
+    };
+    net::Listeners::bind(&unix_only).map(Some)
+}
+
+/// Replaces the TCP listeners (CONFIG SET port/bind). The old ones are closed first, as
+/// Redis does, so a new address may reuse an old port; if the new ones cannot all be
+/// bound, the old ones are bound again.
+async fn rebind(
+    server: &Arc<Server>,
+    accepting: &mut Option<tokio::task::JoinHandle<()>>,
+    new: &Settings,
+) -> Result<(), String> {
+    let old = server.settings.read().clone();
+    if let Some(task) = accepting.take() {
+        task.abort();
+        let _ = task.await;
+    }
+    let outcome = match bind_tcp_retrying(new).await {
+        Ok(listeners) => {
+            *accepting = listeners.map(|l| tokio::spawn(l.accept_loop(server.clone())));
+            return Ok(());
+        }
+        Err(e) => e,
+    };
+    log_warning!("{outcome}");
+    log_warning!("Failed to bind, restoring the previous listeners");
+    match bind_tcp_retrying(&old).await {
+        Ok(listeners) => {
+            *accepting = listeners.map(|l| tokio::spawn(l.accept_loop(server.clone())));
+        }
+        Err(e) => log_warning!("Failed to restore the previous listeners: {e}"),
+    }
+    Err("Failed to bind to specified addresses.".into())
+}
+
+/// Aborted accept tasks close their sockets when the runtime drops them, a moment after
+/// the abort: binding the same address meanwhile fails, so try for a short while.
+async fn bind_tcp_retrying(settings: &Settings) -> Result<Option<net::Listeners>, String> {
+    let mut attempts = 0;
+    loop {
+        match bind_tcp(settings) {
+            Ok(l) => return Ok(l),
+            Err(e) if attempts >= 20 => return Err(e),
+            Err(_) => attempts += 1,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 async fn wait_for_signals(server: Arc<Server>) {
@@ -193,8 +325,18 @@ async fn wait_for_signals(server: Arc<Server>) {
     server.request_shutdown();
 }
 
+/// The pid file: `pidfile`, or Redis's default path when daemonized without one.
+fn pidfile(server: &Server) -> Option<String> {
+    let settings = server.settings.read();
+    match &settings.pidfile {
+        Some(path) => Some(path.clone()),
+        None if settings.daemonize => Some("/var/run/redis.pid".into()),
+        None => None,
+    }
+}
+
 fn write_pidfile(server: &Server) {
-    if let Some(path) = &server.settings.read().pidfile {
+    if let Some(path) = pidfile(server) {
         if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
             log_warning!("Failed to write PID file: {e}");
         }
@@ -202,7 +344,15 @@ fn write_pidfile(server: &Server) {
 }
 
 fn remove_pidfile(server: &Server) {
-    if let Some(path) = &server.settings.read().pidfile {
+    if let Some(path) = pidfile(server) {
+        log_notice!("Removing the pid file.");
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn remove_unix_socket(server: &Server) {
+    if let Some(path) = &server.settings.read().unixsocket {
+        log_notice!("Removing the unix socket file.");
         let _ = std::fs::remove_file(path);
     }
 }

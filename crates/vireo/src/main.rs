@@ -16,7 +16,8 @@ fn main() {
         Ok(CommandLine::Run(config)) => config,
         Ok(CommandLine::Version) => {
             println!(
-                "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=jemalloc bits=64 build=vireo-{VIREO_VERSION}"
+                "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=jemalloc-{} bits=64 build=vireo-{VIREO_VERSION}",
+                vireo_server::info::jemalloc_version()
             );
             return;
         }
@@ -25,13 +26,17 @@ fn main() {
             std::process::exit(1);
         }
         Err(e) => {
-            eprintln!("\n{e}");
+            // A bad line prints as Redis does: a blank line, then the FATAL banner.
+            eprintln!("{e}");
             std::process::exit(1);
         }
     };
     if let Err(e) = vireo_server::log::apply(&config) {
         eprintln!("Can't open the log file: {e}");
         std::process::exit(1);
+    }
+    if config.daemonize() {
+        daemonize();
     }
     log_notice!("oO0OoO0OoO0Oo Vireo is starting oO0OoO0OoO0Oo");
     log_notice!(
@@ -50,4 +55,35 @@ fn main() {
         log_warning!("appendonly is set, but this version of Vireo does not write an AOF yet: data is NOT persisted");
     }
     std::process::exit(vireo_server::run(config));
+}
+
+/// `daemonize yes`, as Redis does it: fork (the parent exits at once), start a new session,
+/// and point stdin, stdout and stderr at /dev/null. It must run while the process has one
+/// thread — before the runtime starts — since fork copies only the calling thread.
+fn daemonize() {
+    // SAFETY: no other thread exists yet; the child only continues with plain syscalls
+    // before the runtime starts.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                eprintln!(
+                    "Can't fork to daemonize: {}",
+                    std::io::Error::last_os_error()
+                );
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
 }

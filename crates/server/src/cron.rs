@@ -6,7 +6,9 @@
 //! budget per tick — so memory held by expired keys nobody reads is reclaimed without
 //! pausing the server. `active-expire-effort` (1–10) raises the sample size and budget.
 
+use crate::commands::server::ACTIVE_EXPIRE_ENABLED;
 use crate::Server;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vireo_store::SHARDS;
@@ -15,7 +17,10 @@ pub async fn run(server: Arc<Server>) {
     loop {
         let hz = server.settings.read().hz.clamp(1, 500);
         tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
-        active_expire_cycle(&server, hz);
+        crate::info::sample_ops(&server);
+        if ACTIVE_EXPIRE_ENABLED.load(Ordering::Relaxed) {
+            active_expire_cycle(&server, hz);
+        }
     }
 }
 

@@ -36,9 +36,26 @@ pub static ACTIVE_EXPIRE_ENABLED: AtomicBool = AtomicBool::new(true);
 /// as Redis reserves them.
 const RESERVED_FDS: u64 = 32;
 
+/// CONFIG GET pattern [pattern ...]. A name is listed once however many patterns match
+/// it (compared case-insensitively); a pattern without glob characters is an exact lookup
+/// and is listed as the client spelled it, as Redis does.
 fn config_get(ctx: &mut Ctx) -> CmdResult {
-    let patterns: Vec<&[u8]> = ctx.args[2..].iter().map(|a| &a[..]).collect();
-    let pairs = ctx.server.config.read().get(&patterns);
+    let config = ctx.server.config.read();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for pattern in &ctx.args[2..] {
+        let is_glob = pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
+        for (name, value) in config.get(&[&pattern[..]]) {
+            let name = if is_glob {
+                name
+            } else {
+                String::from_utf8_lossy(pattern).into_owned()
+            };
+            if !pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                pairs.push((name, value));
+            }
+        }
+    }
+    drop(config);
     ctx.reply.map(pairs.len());
     for (name, value) in &pairs {
         ctx.reply.bulk(name.as_bytes());
@@ -48,8 +65,9 @@ fn config_get(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn config_set(ctx: &mut Ctx) -> CmdResult {
+    // Names and values in pairs (the arity already asks for at least one pair).
     if !ctx.args.len().is_multiple_of(2) {
-        return Err(errors::wrong_arity("config|set").into());
+        return Err(errors::SYNTAX.into());
     }
     let pairs: Vec<(&[u8], &[u8])> = ctx.args[2..]
         .chunks(2)

@@ -125,7 +125,8 @@ fn set_expiry(ctx: &mut Ctx, unit: Unit, absolute: bool, cmd: &str) -> CmdResult
     let condition = Condition::parse(&ctx.args[3..])?;
     let base = if absolute { 0 } else { ctx.now_ms };
     let at = absolute_ms(ctx.arg(2), unit, base, cmd)?;
-    if !ctx.db.exists(key) {
+    // A write lookup, as Redis's: lazy expiry and the access clock.
+    if ctx.db.get_mut(key).is_none() {
         ctx.reply.int(0);
         return Ok(());
     }
@@ -201,7 +202,7 @@ fn pexpiretime(ctx: &mut Ctx) -> CmdResult {
 /// PERSIST key
 fn persist(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.arg(1);
-    let removed = ctx.db.persist(key);
+    let removed = ctx.db.get_mut(key).is_some() && ctx.db.persist(key);
     if removed {
         ctx.dirty(1);
     }

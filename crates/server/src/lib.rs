@@ -322,6 +322,13 @@ async fn wait_for_signals(server: Arc<Server>) {
         _ = int.recv() => "SIGINT",
     };
     log_warning!("Received {name} scheduling shutdown...");
+    // Redis would save first (and keep running if that failed); Vireo cannot save yet and
+    // exits anyway, so a supervisor's stop never hangs — and says so.
+    if !server.config.read().save_points().is_empty() {
+        log_warning!(
+            "Not saving the final RDB snapshot: this version of Vireo cannot write RDB files yet; the dataset is lost."
+        );
+    }
     server.request_shutdown();
 }
 

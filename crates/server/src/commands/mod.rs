@@ -146,9 +146,18 @@ pub struct Table {
 
 /// The handler lists of every family.
 fn families() -> impl Iterator<Item = &'static Cmd> {
-    [connection::COMMANDS, string::COMMANDS]
-        .into_iter()
-        .flatten()
+    [
+        bitmap::COMMANDS,
+        client::COMMANDS,
+        command::COMMANDS,
+        connection::COMMANDS,
+        expire::COMMANDS,
+        keys::COMMANDS,
+        server::COMMANDS,
+        string::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 impl Table {
@@ -202,4 +211,20 @@ fn lowercase_into<'b>(name: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b str> {
         *o = b.to_ascii_lowercase();
     }
     std::str::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Building the table checks that no handler is registered twice and that every
+    /// handler has a declaration; this makes that check part of the unit tests.
+    #[test]
+    fn table_builds_and_every_family_is_registered() {
+        let table = Table::build();
+        for name in ["get", "ping", "del", "expire", "setbit"] {
+            let cmd = table.lookup(name.as_bytes()).expect("declared");
+            assert!(cmd.implemented(), "{name} must have a handler");
+        }
+    }
 }

@@ -1,5 +1,465 @@
-//! (being written)
+//! CLIENT: a connection's own settings (ID, SETNAME, GETNAME, SETINFO, REPLY, NO-EVICT,
+//! NO-TOUCH) and the view of every connection (LIST, INFO, KILL).
+//!
+//! Other connections are seen through their `ClientHandle` in the server's registry: the
+//! fields they publish (database, RESP version, name, last command, buffer sizes) and the
+//! kill switch their connection task watches. A client line (`id=… addr=… … lib-ver=`) has
+//! Redis 7.2's fields in Redis's order; what only the calling connection knows (its current
+//! arguments, the replies it has pending) is filled in for the caller alone, as Redis's
+//! values for other clients are those of a connection between two commands.
 
-use super::Cmd;
+use super::connection::validate_client_name;
+use super::{Cmd, CmdError, CmdResult, Ctx};
+use crate::client::{flag, ClientHandle, ReplyMode};
+use crate::errors;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-pub const COMMANDS: &[Cmd] = &[];
+pub const COMMANDS: &[Cmd] = &[
+    Cmd::manual("client|id", id),
+    Cmd::manual("client|setname", setname),
+    Cmd::manual("client|getname", getname),
+    Cmd::manual("client|setinfo", setinfo),
+    Cmd::manual("client|list", list),
+    Cmd::manual("client|info", info),
+    Cmd::manual("client|kill", kill),
+    Cmd::manual("client|reply", reply),
+    Cmd::manual("client|no-evict", no_evict),
+    Cmd::manual("client|no-touch", no_touch),
+    Cmd::manual("client|help", help),
+];
+
+/// CLIENT ID
+fn id(ctx: &mut Ctx) -> CmdResult {
+    ctx.reply.int(ctx.client.id() as i64);
+    Ok(())
+}
+
+/// CLIENT SETNAME name: an empty name clears it.
+fn setname(ctx: &mut Ctx) -> CmdResult {
+    let name = validate_client_name(ctx.arg(2))?;
+    ctx.client.handle.meta.lock().name = name;
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// CLIENT GETNAME
+fn getname(ctx: &mut Ctx) -> CmdResult {
+    match &ctx.client.handle.meta.lock().name {
+        Some(name) => ctx.reply.bulk(name.as_bytes()),
+        None => ctx.reply.null(),
+    }
+    Ok(())
+}
+
+/// CLIENT SETINFO LIB-NAME name | LIB-VER version: what client library drives the
+/// connection, shown in CLIENT LIST. An empty value clears it; RESET keeps both.
+fn setinfo(ctx: &mut Ctx) -> CmdResult {
+    let (attr, value) = (ctx.arg(2), ctx.arg(3));
+    let is_name = attr.eq_ignore_ascii_case(b"lib-name");
+    if !is_name && !attr.eq_ignore_ascii_case(b"lib-ver") {
+        return Err(format!("ERR Unrecognized option '{}'", errors::printable(attr, 128)).into());
+    }
+    // The same charset as client names: a CLIENT LIST line must split on spaces.
+    if value.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            errors::printable(attr, 128)
+        )
+        .into());
+    }
+    let value = (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned());
+    let mut meta = ctx.client.handle.meta.lock();
+    if is_name {
+        meta.lib_name = value;
+    } else {
+        meta.lib_ver = value;
+    }
+    drop(meta);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// The kinds of connection CLIENT LIST TYPE and CLIENT KILL TYPE select.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    Master,
+    PubSub,
+}
+
+impl ClientType {
+    fn parse(name: &[u8]) -> Result<ClientType, CmdError> {
+        let lower = name.to_ascii_lowercase();
+        Ok(match &lower[..] {
+            b"normal" => ClientType::Normal,
+            b"replica" | b"slave" => ClientType::Replica,
+            b"master" => ClientType::Master,
+            b"pubsub" => ClientType::PubSub,
+            _ => {
+                return Err(
+                    format!("ERR Unknown client type '{}'", errors::printable(name, 128)).into(),
+                )
+            }
+        })
+    }
+
+    /// Every connection is a normal one: no connection is a replica, a master link or a
+    /// subscriber in this server yet.
+    fn of(_client: &ClientHandle) -> ClientType {
+        ClientType::Normal
+    }
+}
+
+/// The connections CLIENT LIST and CLIENT KILL see: those not already being closed by a
+/// kill (Redis frees a killed client at once), plus the caller itself.
+fn visible_clients(ctx: &Ctx) -> Vec<Arc<ClientHandle>> {
+    let me = ctx.client.id();
+    let mut clients = ctx.server.clients.all();
+    clients.retain(|c| c.id == me || !c.is_killed());
+    clients
+}
+
+/// CLIENT LIST [TYPE type | ID id [id ...]]
+fn list(ctx: &mut Ctx) -> CmdResult {
+    let argc = ctx.args.len();
+    let clients = if argc == 2 {
+        visible_clients(ctx)
+    } else if argc == 4 && ctx.arg(2).eq_ignore_ascii_case(b"type") {
+        let wanted = ClientType::parse(ctx.arg(3))?;
+        let mut clients = visible_clients(ctx);
+        clients.retain(|c| ClientType::of(c) == wanted);
+        clients
+    } else if argc > 3 && ctx.arg(2).eq_ignore_ascii_case(b"id") {
+        // In the order asked, repeats included; ids of no client are skipped.
+        let visible = visible_clients(ctx);
+        let mut clients = Vec::new();
+        for arg in &ctx.args[3..] {
+            let id = vireo_resp::parse_int(arg).ok_or("ERR Invalid client ID")?;
+            clients.extend(visible.iter().filter(|c| c.id as i64 == id).cloned());
+        }
+        clients
+    } else {
+        return Err(errors::SYNTAX.into());
+    };
+    let mut text = String::with_capacity(clients.len() * 320);
+    for client in &clients {
+        write_client_line(&mut text, client, ctx);
+        text.push('\n');
+    }
+    ctx.reply.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+/// CLIENT INFO: the caller's own CLIENT LIST line.
+fn info(ctx: &mut Ctx) -> CmdResult {
+    let mut text = String::with_capacity(320);
+    write_client_line(&mut text, &ctx.client.handle, ctx);
+    text.push('\n');
+    ctx.reply.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+/// Appends the CLIENT LIST line of `client` (without the newline). `ctx` is the calling
+/// connection's command.
+fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
+    let caller = client.id == ctx.client.id();
+    let now = ctx.now_ms;
+    let meta = client.meta.lock().clone();
+    let age = (now - client.created_ms).max(0) / 1000;
+    // The caller's command was read just now; others were last heard from at their last read.
+    let idle = if caller {
+        0
+    } else {
+        (now - client.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000
+    };
+    let buffers = &client.buffers;
+    let qbuf = buffers.query_len.load(Ordering::Relaxed);
+    let qbuf_free = buffers.query_free.load(Ordering::Relaxed);
+    let mut rbs = buffers.reply_size.load(Ordering::Relaxed);
+    let mut rbp = buffers.reply_peak.load(Ordering::Relaxed);
+    // Between two commands a connection holds no arguments and has written its replies;
+    // the caller is in the middle of one.
+    let (mut argv_mem, mut obl) = (0, 0);
+    if caller {
+        argv_mem = ctx.args.iter().map(|a| a.len()).sum();
+        obl = ctx.reply.len();
+        rbs = ctx.reply.buf.capacity();
+        rbp = rbp.max(obl);
+    }
+    let tot_mem = std::mem::size_of::<ClientHandle>()
+        + std::mem::size_of::<crate::client::Client>()
+        + qbuf
+        + qbuf_free
+        + argv_mem
+        + rbs;
+    let _ = write!(
+        out,
+        "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} \
+         sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} \
+         multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll=0 omem=0 tot-mem={tot_mem} events=r \
+         cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        client.id,
+        client.addr,
+        client.laddr,
+        client.fd,
+        meta.name.as_deref().unwrap_or(""),
+        flag_letters(client, caller && ctx.client.close_after_reply),
+        client.db.load(Ordering::Relaxed),
+        client.last_command().unwrap_or("NULL"),
+        meta.user,
+        client.resp.load(Ordering::Relaxed),
+        meta.lib_name.as_deref().unwrap_or(""),
+        meta.lib_ver.as_deref().unwrap_or(""),
+    );
+}
+
+/// The `flags=` letters, in Redis's order; `N` when there are none.
+fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
+    let bits = client.flags.load(Ordering::Relaxed);
+    let mut letters = String::new();
+    if closing_after_reply || bits & flag::CLOSE_AFTER_REPLY != 0 {
+        letters.push('c');
+    }
+    if client.is_killed() {
+        letters.push('A');
+    }
+    if bits & flag::UNIX_SOCKET != 0 {
+        letters.push('U');
+    }
+    if client.no_evict.load(Ordering::Relaxed) {
+        letters.push('e');
+    }
+    if client.no_touch.load(Ordering::Relaxed) {
+        letters.push('T');
+    }
+    if letters.is_empty() {
+        letters.push('N');
+    }
+    letters
+}
+
+/// Which connections CLIENT KILL closes.
+#[derive(Default)]
+struct KillFilter<'a> {
+    id: Option<u64>,
+    addr: Option<&'a [u8]>,
+    laddr: Option<&'a [u8]>,
+    user: Option<&'a [u8]>,
+    client_type: Option<ClientType>,
+    /// Spare the calling connection.
+    skip_me: bool,
+}
+
+impl KillFilter<'_> {
+    fn matches(&self, client: &ClientHandle, me: u64) -> bool {
+        if self.skip_me && client.id == me {
+            return false;
+        }
+        if self.id.is_some_and(|id| id != client.id)
+            || self.addr.is_some_and(|a| a != client.addr.as_bytes())
+            || self.laddr.is_some_and(|a| a != client.laddr.as_bytes())
+            || self
+                .client_type
+                .is_some_and(|t| t != ClientType::of(client))
+        {
+            return false;
+        }
+        match self.user {
+            Some(user) => client.meta.lock().user.as_bytes() == user,
+            None => true,
+        }
+    }
+}
+
+/// Does the user exist? Only `default` does until ACL users arrive.
+fn user_exists(name: &[u8]) -> bool {
+    name == b"default"
+}
+
+/// The filter form of CLIENT KILL: `<option> <value>` pairs.
+fn parse_kill_filter<'a>(args: &'a [bytes::Bytes]) -> Result<KillFilter<'a>, CmdError> {
+    let mut filter = KillFilter {
+        skip_me: true,
+        ..KillFilter::default()
+    };
+    for pair in args.chunks(2) {
+        let [option, value] = pair else {
+            return Err(errors::SYNTAX.into());
+        };
+        let option = option.to_ascii_lowercase();
+        match &option[..] {
+            b"id" => {
+                let id = vireo_resp::parse_int(value)
+                    .filter(|&id| id > 0)
+                    .ok_or("ERR client-id should be greater than 0")?;
+                filter.id = Some(id as u64);
+            }
+            b"type" => filter.client_type = Some(ClientType::parse(value)?),
+            b"addr" => filter.addr = Some(value),
+            b"laddr" => filter.laddr = Some(value),
+            b"user" => {
+                if !user_exists(value) {
+                    return Err(
+                        format!("ERR No such user '{}'", errors::printable(value, 128)).into(),
+                    );
+                }
+                filter.user = Some(value);
+            }
+            b"skipme" => {
+                filter.skip_me = if value.eq_ignore_ascii_case(b"yes") {
+                    true
+                } else if value.eq_ignore_ascii_case(b"no") {
+                    false
+                } else {
+                    return Err(errors::SYNTAX.into());
+                }
+            }
+            _ => return Err(errors::SYNTAX.into()),
+        }
+    }
+    Ok(filter)
+}
+
+/// CLIENT KILL ip:port, or CLIENT KILL <option> <value> [...] with ID, ADDR, LADDR, USER,
+/// TYPE and SKIPME (default yes). The old form may kill the caller and answers OK or
+/// `No such client`; the filter form answers how many connections it closed. The caller
+/// itself is closed after this reply is written.
+fn kill(ctx: &mut Ctx) -> CmdResult {
+    let old_form = ctx.args.len() == 3;
+    let filter = if old_form {
+        KillFilter {
+            addr: Some(ctx.arg(2)),
+            ..KillFilter::default()
+        }
+    } else {
+        parse_kill_filter(&ctx.args[2..])?
+    };
+    let me = ctx.client.id();
+    let mut killed = 0;
+    for client in visible_clients(ctx) {
+        if !filter.matches(&client, me) {
+            continue;
+        }
+        if client.id == me {
+            ctx.client.close_after_reply = true;
+        } else {
+            client.kill();
+        }
+        killed += 1;
+    }
+    if !old_form {
+        ctx.reply.int(killed);
+    } else if killed == 0 {
+        return Err("ERR No such client".into());
+    } else {
+        ctx.reply.ok();
+    }
+    Ok(())
+}
+
+/// CLIENT REPLY ON|OFF|SKIP: ON answers OK; OFF and SKIP answer nothing (the dispatcher
+/// drops the replies). SKIP while replies are off changes nothing.
+fn reply(ctx: &mut Ctx) -> CmdResult {
+    let mode = ctx.arg(2);
+    if mode.eq_ignore_ascii_case(b"on") {
+        ctx.client.reply_mode = ReplyMode::On;
+        ctx.reply.ok();
+    } else if mode.eq_ignore_ascii_case(b"off") {
+        ctx.client.reply_mode = ReplyMode::Off;
+    } else if mode.eq_ignore_ascii_case(b"skip") {
+        if ctx.client.reply_mode != ReplyMode::Off {
+            ctx.client.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    Ok(())
+}
+
+/// `on` or `off`, case-insensitively.
+fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
+    if arg.eq_ignore_ascii_case(b"on") {
+        Ok(true)
+    } else if arg.eq_ignore_ascii_case(b"off") {
+        Ok(false)
+    } else {
+        Err(errors::SYNTAX.into())
+    }
+}
+
+/// CLIENT NO-EVICT ON|OFF: keep this connection out of client eviction.
+fn no_evict(ctx: &mut Ctx) -> CmdResult {
+    let on = on_off(ctx.arg(2))?;
+    ctx.client.handle.no_evict.store(on, Ordering::Relaxed);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// CLIENT NO-TOUCH ON|OFF: this connection's reads leave keys' access times alone
+/// (TOUCH still touches).
+fn no_touch(ctx: &mut Ctx) -> CmdResult {
+    let on = on_off(ctx.arg(2))?;
+    ctx.client.handle.no_touch.store(on, Ordering::Relaxed);
+    ctx.reply.ok();
+    Ok(())
+}
+
+const HELP: &[&str] = &[
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME",
+    "    Return the name of this connection, or nil when it has none.",
+    "ID",
+    "    Return the unique id of this connection.",
+    "INFO",
+    "    Return the CLIENT LIST line of this connection.",
+    "KILL <ip:port>",
+    "    Close the connection coming from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Close every connection matching all the options given:",
+    "    * ID <client-id>",
+    "      The connection with this id.",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Connections coming from this address.",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Connections made to this local address.",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Connections of this kind.",
+    "    * USER <username>",
+    "      Connections authenticated as <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Whether to spare this connection (default: yes).",
+    "LIST [options ...]",
+    "    Describe every connection, one line each. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Only connections of this kind.",
+    "    * ID <client-id> [<client-id> ...]",
+    "      Only the connections with these ids.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Turn the replies to this connection on or off, or drop just the next one.",
+    "SETINFO <option> <value>",
+    "    Record what drives this connection, for CLIENT LIST. Options:",
+    "    * LIB-NAME <name>",
+    "      The client library's name.",
+    "    * LIB-VER <version>",
+    "      The client library's version.",
+    "SETNAME <name>",
+    "    Name this connection <name> (an empty name clears it).",
+    "NO-EVICT (ON|OFF)",
+    "    Keep this connection out of client eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Stop this connection's commands from updating the access time of keys.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// CLIENT HELP
+fn help(ctx: &mut Ctx) -> CmdResult {
+    ctx.reply.array(HELP.len());
+    for line in HELP {
+        ctx.reply.simple(line);
+    }
+    Ok(())
+}

@@ -1,8 +1,10 @@
-//! Connection commands: PING, ECHO, SELECT, AUTH, HELLO, QUIT.
+//! Connection commands: PING, ECHO, SELECT, AUTH, HELLO, QUIT, RESET.
 
 use super::{Cmd, CmdResult, Ctx};
+use crate::client::ReplyMode;
 use crate::errors;
 use crate::{Server, REDIS_VERSION};
+use std::sync::atomic::Ordering;
 use vireo_resp::parse_int;
 
 pub const COMMANDS: &[Cmd] = &[
@@ -12,6 +14,7 @@ pub const COMMANDS: &[Cmd] = &[
     Cmd::manual("auth", auth),
     Cmd::manual("hello", hello),
     Cmd::manual("quit", quit),
+    Cmd::manual("reset", reset),
 ];
 
 fn ping(ctx: &mut Ctx) -> CmdResult {
@@ -156,5 +159,35 @@ pub fn validate_client_name(name: &[u8]) -> Result<Option<String>, &'static str>
 fn quit(ctx: &mut Ctx) -> CmdResult {
     ctx.reply.ok();
     ctx.client.close_after_reply = true;
+    Ok(())
+}
+
+/// RESET: the connection's state as if it had just connected — replies on, database 0,
+/// RESP2, no name, NO-EVICT and NO-TOUCH off, and unauthenticated again when the default
+/// user needs a password. The library name and version stay, as in Redis. (MULTI, WATCH,
+/// subscriptions and tracking do not exist in this server yet, so there is nothing of
+/// theirs to undo.)
+fn reset(ctx: &mut Ctx) -> CmdResult {
+    let client = &mut *ctx.client;
+    // A reply already being skipped by CLIENT REPLY SKIP stays skipped: Redis clears only
+    // OFF and a SKIP that has not started.
+    if client.reply_mode != ReplyMode::Skip {
+        client.reply_mode = ReplyMode::On;
+    }
+    client.select(0);
+    client.authenticated = ctx.server.settings.read().requirepass.is_none();
+    ctx.reply.set_resp3(false);
+    let handle = &client.handle;
+    handle.resp.store(2, Ordering::Relaxed);
+    handle.no_evict.store(false, Ordering::Relaxed);
+    handle.no_touch.store(false, Ordering::Relaxed);
+    {
+        let mut meta = handle.meta.lock();
+        meta.name = None;
+        if meta.user != "default" {
+            meta.user = "default".into();
+        }
+    }
+    ctx.reply.simple("RESET");
     Ok(())
 }

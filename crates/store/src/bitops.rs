@@ -187,12 +187,13 @@ pub struct FieldType {
 }
 
 impl FieldType {
-    /// Parses `i8`, `U16`...; like Redis, the width is read up to the first NUL byte.
+    /// Parses `i8`, `u16`... (lowercase only, as in Redis); like Redis, the width is read
+    /// up to the first NUL byte.
     pub fn parse(arg: &[u8]) -> Option<FieldType> {
         let (&kind, rest) = arg.split_first()?;
         let signed = match kind {
-            b'i' | b'I' => true,
-            b'u' | b'U' => false,
+            b'i' => true,
+            b'u' => false,
             _ => return None,
         };
         let width = rest.split(|&b| b == 0).next().unwrap_or_default();
@@ -404,8 +405,19 @@ mod tests {
                 bits: 64
             })
         );
-        assert_eq!(FieldType::parse(b"U63").map(|t| t.bits), Some(63));
-        for bad in [&b"u64"[..], b"i65", b"i0", b"x8", b"i", b"", b"i08", b"u-1"] {
+        assert_eq!(FieldType::parse(b"u63").map(|t| t.bits), Some(63));
+        for bad in [
+            &b"u64"[..],
+            b"i65",
+            b"i0",
+            b"x8",
+            b"i",
+            b"",
+            b"i08",
+            b"u-1",
+            b"U8",
+            b"I8",
+        ] {
             assert_eq!(FieldType::parse(bad), None, "{bad:?}");
         }
     }

@@ -183,9 +183,11 @@ fn set_string(ctx: &mut Ctx, key: &[u8], value: &[u8], plan: SetPlan) -> Result<
             None => ctx.reply.null(),
         }
     }
-    let found = ctx.db.exists(key);
-    if (plan.nx && found) || (plan.xx && !found) {
-        return Ok(false);
+    if plan.nx || plan.xx {
+        let found = ctx.db.exists(key);
+        if (plan.nx && found) || (plan.xx && !found) {
+            return Ok(false);
+        }
     }
     let value = Value::string(value);
     if plan.keep_ttl || plan.expire_at.is_some() {

@@ -187,6 +187,15 @@ fn in_place_edits_respect_proto_max_bulk_len() {
         c.cmd(&["SETRANGE", "k", "-1", "x"]),
         err("ERR offset is out of range")
     );
+    // LCS refuses a table (4 bytes per cell) larger than proto-max-bulk-len.
+    let a = "a".repeat(600);
+    assert_eq!(c.cmd(&["MSET", "la", &a, "lb", &a[..400]]), ok());
+    assert_eq!(c.cmd(&["LCS", "la", "lb", "LEN"]), int(400));
+    assert_eq!(c.cmd(&["SET", "lb", &a[..500]]), ok());
+    assert_eq!(
+        c.cmd(&["LCS", "la", "lb", "LEN"]),
+        err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+    );
 }
 
 #[test]

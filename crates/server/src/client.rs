@@ -86,7 +86,6 @@ pub struct ClientMeta {
     pub name: Option<String>,
     pub lib_name: Option<String>,
     pub lib_ver: Option<String>,
-    pub last_cmd: String,
     pub user: String,
     pub qbuf: usize,
     pub qbuf_free: usize,

@@ -43,6 +43,8 @@ fn run(
     let Some(cmd) = resolve(server, args, reply) else {
         return;
     };
+    // CLIENT LIST shows the command even when it is then rejected, as in Redis.
+    client.handle.set_last_command(cmd.spec);
     if !cmd.spec.arity_ok(args.len()) {
         return reject(server, cmd, reply, &errors::wrong_arity(cmd.spec.name));
     }
@@ -57,7 +59,6 @@ fn run(
         return reject(server, cmd, reply, &msg);
     };
 
-    client.handle.set_last_command(cmd.spec);
     let now_ms = crate::unix_ms();
     let db_index = client.db;
     let db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {

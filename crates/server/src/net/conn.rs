@@ -100,6 +100,12 @@ where
         }
         Stats::add(&server.stats.total_commands_processed, processed);
         handle.touch(crate::unix_ms());
+        handle.buffers.record(
+            rbuf.len(),
+            rbuf.capacity(),
+            reply.len(),
+            reply.buf.capacity(),
+        );
         if !reply.is_empty() {
             Stats::add(&server.stats.net_output_bytes, reply.len() as u64);
             if stream.write_all(&reply.buf).await.is_err() {

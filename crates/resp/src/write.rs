@@ -239,3 +239,226 @@ mod tests {
         assert_eq!(format_double(1.5e-7), "1.5e-07");
     }
 }
+
+/// Property test: random reply trees written in RESP2 and RESP3 read back (with a small
+/// reply parser written for this test) as the same tree, after RESP2 lowering.
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a command asks the writer for.
+    #[derive(Clone, Debug)]
+    enum Tree {
+        Ok,
+        Simple(String),
+        Error(Vec<u8>),
+        Int(i64),
+        Bulk(Vec<u8>),
+        BulkInt(i64),
+        Null,
+        NullArray,
+        Double(f64),
+        Boolean(bool),
+        Verbatim(Vec<u8>),
+        Array(Vec<Tree>),
+        Map(Vec<(Tree, Tree)>),
+        Set(Vec<Tree>),
+        Push(Vec<Tree>),
+    }
+
+    /// What goes over the wire, parsed.
+    #[derive(Clone, Debug, PartialEq)]
+    enum Frame {
+        Simple(Vec<u8>),
+        Error(Vec<u8>),
+        Int(i64),
+        Bulk(Option<Vec<u8>>),
+        Array(Option<Vec<Frame>>),
+        Null,
+        Double(Vec<u8>),
+        Boolean(bool),
+        Verbatim(Vec<u8>),
+        Map(Vec<(Frame, Frame)>),
+        Set(Vec<Frame>),
+        Push(Vec<Frame>),
+    }
+
+    fn write(tree: &Tree, r: &mut Reply) {
+        match tree {
+            Tree::Ok => r.ok(),
+            Tree::Simple(s) => r.simple(s),
+            Tree::Error(e) => r.error_bytes(e),
+            Tree::Int(n) => r.int(*n),
+            Tree::Bulk(b) => r.bulk(b),
+            Tree::BulkInt(n) => r.bulk_int(*n),
+            Tree::Null => r.null(),
+            Tree::NullArray => r.null_array(),
+            Tree::Double(d) => r.double(*d),
+            Tree::Boolean(b) => r.boolean(*b),
+            Tree::Verbatim(t) => r.verbatim("txt", t),
+            Tree::Array(items) => {
+                r.array(items.len());
+                items.iter().for_each(|t| write(t, r));
+            }
+            Tree::Set(items) => {
+                r.set(items.len());
+                items.iter().for_each(|t| write(t, r));
+            }
+            Tree::Push(items) => {
+                r.push(items.len());
+                items.iter().for_each(|t| write(t, r));
+            }
+            Tree::Map(pairs) => {
+                r.map(pairs.len());
+                for (k, v) in pairs {
+                    write(k, r);
+                    write(v, r);
+                }
+            }
+        }
+    }
+
+    /// The frame a client must see for `tree`.
+    fn expected(tree: &Tree, resp3: bool) -> Frame {
+        let all = |items: &[Tree]| items.iter().map(|t| expected(t, resp3)).collect();
+        match tree {
+            Tree::Ok => Frame::Simple(b"OK".to_vec()),
+            Tree::Simple(s) => Frame::Simple(s.clone().into_bytes()),
+            Tree::Error(e) => Frame::Error(
+                e.iter()
+                    .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                    .collect(),
+            ),
+            Tree::Int(n) => Frame::Int(*n),
+            Tree::Bulk(b) => Frame::Bulk(Some(b.clone())),
+            Tree::BulkInt(n) => Frame::Bulk(Some(n.to_string().into_bytes())),
+            Tree::Null | Tree::NullArray if resp3 => Frame::Null,
+            Tree::Null => Frame::Bulk(None),
+            Tree::NullArray => Frame::Array(None),
+            Tree::Double(d) if resp3 => Frame::Double(format_double(*d).into_bytes()),
+            Tree::Double(d) => Frame::Bulk(Some(format_double(*d).into_bytes())),
+            Tree::Boolean(b) if resp3 => Frame::Boolean(*b),
+            Tree::Boolean(b) => Frame::Int(*b as i64),
+            Tree::Verbatim(t) if resp3 => Frame::Verbatim([b"txt:", &t[..]].concat()),
+            Tree::Verbatim(t) => Frame::Bulk(Some(t.clone())),
+            Tree::Array(items) => Frame::Array(Some(all(items))),
+            Tree::Set(items) if resp3 => Frame::Set(all(items)),
+            Tree::Push(items) if resp3 => Frame::Push(all(items)),
+            Tree::Set(items) | Tree::Push(items) => Frame::Array(Some(all(items))),
+            Tree::Map(pairs) if resp3 => Frame::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (expected(k, resp3), expected(v, resp3)))
+                    .collect(),
+            ),
+            Tree::Map(pairs) => Frame::Array(Some(
+                pairs
+                    .iter()
+                    .flat_map(|(k, v)| [expected(k, resp3), expected(v, resp3)])
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Reads one frame at `*pos`, strictly: every line must end in CRLF, every bulk must have
+    /// exactly its announced length. Panics on anything else.
+    fn read(buf: &[u8], pos: &mut usize) -> Frame {
+        let kind = buf[*pos];
+        let start = *pos + 1;
+        let end = start + buf[start..].windows(2).position(|w| w == b"\r\n").unwrap();
+        let line = &buf[start..end];
+        *pos = end + 2;
+        let number = |line: &[u8]| -> i64 { std::str::from_utf8(line).unwrap().parse().unwrap() };
+        let blob = |len: i64, pos: &mut usize| -> Vec<u8> {
+            let len = len as usize;
+            let data = buf[*pos..*pos + len].to_vec();
+            assert_eq!(&buf[*pos + len..*pos + len + 2], b"\r\n");
+            *pos += len + 2;
+            data
+        };
+        let items =
+            |n: i64, pos: &mut usize| -> Vec<Frame> { (0..n).map(|_| read(buf, pos)).collect() };
+        match kind {
+            b'+' => Frame::Simple(line.to_vec()),
+            b'-' => Frame::Error(line.to_vec()),
+            b':' => Frame::Int(number(line)),
+            b'_' => {
+                assert!(line.is_empty());
+                Frame::Null
+            }
+            b',' => Frame::Double(line.to_vec()),
+            b'#' => Frame::Boolean(match line {
+                b"t" => true,
+                b"f" => false,
+                _ => panic!("bad boolean {line:?}"),
+            }),
+            b'$' if line == b"-1" => Frame::Bulk(None),
+            b'$' => Frame::Bulk(Some(blob(number(line), pos))),
+            b'=' => Frame::Verbatim(blob(number(line), pos)),
+            b'*' if line == b"-1" => Frame::Array(None),
+            b'*' => Frame::Array(Some(items(number(line), pos))),
+            b'~' => Frame::Set(items(number(line), pos)),
+            b'>' => Frame::Push(items(number(line), pos)),
+            b'%' => {
+                let flat = items(2 * number(line), pos);
+                Frame::Map(
+                    flat.chunks(2)
+                        .map(|p| (p[0].clone(), p[1].clone()))
+                        .collect(),
+                )
+            }
+            other => panic!("unknown type byte {other:?}"),
+        }
+    }
+
+    fn tree() -> impl Strategy<Value = Tree> {
+        let leaf = prop_oneof![
+            Just(Tree::Ok),
+            "[ -~]{0,12}".prop_map(Tree::Simple),
+            prop::collection::vec(any::<u8>(), 0..12).prop_map(Tree::Error),
+            any::<i64>().prop_map(Tree::Int),
+            prop::collection::vec(any::<u8>(), 0..24).prop_map(Tree::Bulk),
+            any::<i64>().prop_map(Tree::BulkInt),
+            Just(Tree::Null),
+            Just(Tree::NullArray),
+            any::<f64>().prop_map(Tree::Double),
+            any::<bool>().prop_map(Tree::Boolean),
+            prop::collection::vec(any::<u8>(), 0..24).prop_map(Tree::Verbatim),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Tree::Array),
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Tree::Set),
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Tree::Push),
+                prop::collection::vec((inner.clone(), inner), 0..4).prop_map(Tree::Map),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn replies_read_back(trees in prop::collection::vec(tree(), 1..4), resp3 in any::<bool>()) {
+            let mut r = Reply::new();
+            r.set_resp3(resp3);
+            trees.iter().for_each(|t| write(t, &mut r));
+            let mut pos = 0;
+            for t in &trees {
+                prop_assert_eq!(read(&r.buf, &mut pos), expected(t, resp3));
+            }
+            prop_assert_eq!(pos, r.buf.len(), "bytes after the last reply");
+        }
+
+        #[test]
+        fn doubles_read_back_exactly(d in any::<f64>()) {
+            let text = format_double(d);
+            let back: f64 = text.parse().unwrap();
+            prop_assert!(back == d || (back.is_nan() && d.is_nan()), "{} -> {}", d, text);
+            if !d.is_nan() {
+                prop_assert_eq!(back.is_sign_negative(), d.is_sign_negative(), "{}", text);
+            }
+        }
+    }
+}

@@ -14,7 +14,13 @@
 //! the whole match fails at once (Redis's "skip longer matches").
 
 /// Does `string` match `pattern`? `nocase` folds ASCII case on both sides.
+///
+/// As in Redis, an empty string matches only the empty pattern — not even `*`. (KEYS and SCAN
+/// find the empty key through their own "every key" shortcut for a lone `*`.)
 pub fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
+    if string.is_empty() {
+        return pattern.is_empty();
+    }
     matches(pattern, string, nocase) == Match::Yes
 }
 
@@ -44,7 +50,9 @@ fn matches(mut p: &[u8], mut s: &[u8], nocase: bool) -> Match {
                 if p.len() == 1 {
                     return Match::Yes;
                 }
-                for start in 0..=s.len() {
+                // Like Redis, the rest of the pattern is tried against non-empty suffixes
+                // only; a consumed string is handled below by the trailing-star rule.
+                for start in 0..s.len() {
                     match matches(&p[1..], &s[start..], nocase) {
                         Match::Yes => return Match::Yes,
                         Match::Never => return Match::Never,
@@ -168,6 +176,16 @@ mod tests {
         assert!(!string_match(b"[\\M]axmemory", b"maxmemory", true));
         // A backwards range is swapped, then folded: [l-N] is N..l, i.e. n..l folded: empty.
         assert!(!string_match(b"[l-N]axmemory", b"maxmemory", true));
+    }
+
+    #[test]
+    fn empty_string_matches_only_the_empty_pattern() {
+        assert!(m("", ""));
+        assert!(!m("*", ""));
+        assert!(!m("**", ""));
+        assert!(m("a*", "a"));
+        assert!(m("a**", "a"));
+        assert!(!m("a*b", "a"));
     }
 
     #[test]

@@ -82,7 +82,7 @@ fn redis_cli_behaves_the_same_against_both() {
         let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
         stdout.replace(&server.port().to_string(), "PORT")
     };
-    let cases: Vec<Box<dyn Fn(&Server) -> Vec<String>>> = vec![
+    let cases: Vec<Box<CliArgs>> = vec![
         // The health check: `redis-cli -a PASSWORD ping`.
         Box::new(|s| {
             args(&[
@@ -128,6 +128,9 @@ fn redis_cli_behaves_the_same_against_both() {
         assert_eq!(v, r, "redis-cli {:?}", case(&vireo));
     }
 }
+
+/// Builds one redis-cli argument list for a given server.
+type CliArgs = dyn Fn(&Server) -> Vec<String>;
 
 fn args(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()

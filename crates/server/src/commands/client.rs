@@ -457,9 +457,5 @@ const HELP: &[&str] = &[
 
 /// CLIENT HELP
 fn help(ctx: &mut Ctx) -> CmdResult {
-    ctx.reply.array(HELP.len());
-    for line in HELP {
-        ctx.reply.simple(line);
-    }
-    Ok(())
+    ctx.reply_help(HELP)
 }

@@ -192,11 +192,7 @@ const HELP: &[&str] = &[
 
 /// COMMAND HELP
 fn help(ctx: &mut Ctx) -> CmdResult {
-    ctx.reply.array(HELP.len());
-    for line in HELP {
-        ctx.reply.simple(line);
-    }
-    Ok(())
+    ctx.reply_help(HELP)
 }
 
 /// The implemented top-level commands, in name order.

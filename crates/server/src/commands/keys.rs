@@ -682,9 +682,5 @@ fn object_help(ctx: &mut Ctx) -> CmdResult {
         "HELP",
         "    Print this help.",
     ];
-    ctx.reply.array(HELP.len());
-    for line in HELP {
-        ctx.reply.simple(line);
-    }
-    Ok(())
+    ctx.reply_help(HELP)
 }

@@ -98,6 +98,15 @@ impl<'a> Ctx<'a> {
         &self.args[i]
     }
 
+    /// Replies with a HELP text: one status reply per line, as Redis's HELP subcommands do.
+    pub fn reply_help(&mut self, lines: &[&str]) -> CmdResult {
+        self.reply.array(lines.len());
+        for line in lines {
+            self.reply.simple(line);
+        }
+        Ok(())
+    }
+
     /// Records `n` changes to the dataset (for save points and INFO).
     pub fn dirty(&self, n: u64) {
         crate::stats::Stats::add(&self.server.stats.dirty, n);

@@ -248,15 +248,7 @@ const CONFIG_HELP: &[&str] = &[
 ];
 
 fn config_help(ctx: &mut Ctx) -> CmdResult {
-    help(ctx, CONFIG_HELP);
-    Ok(())
-}
-
-fn help(ctx: &mut Ctx, lines: &[&str]) {
-    ctx.reply.array(lines.len());
-    for line in lines {
-        ctx.reply.simple(line);
-    }
+    ctx.reply_help(CONFIG_HELP)
 }
 
 fn info_command(ctx: &mut Ctx) -> CmdResult {
@@ -292,7 +284,7 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
     let sub = ctx.arg(1).to_ascii_lowercase();
     let argc = ctx.args.len();
     match (&sub[..], argc) {
-        (b"help", 2) => help(ctx, DEBUG_HELP),
+        (b"help", 2) => return ctx.reply_help(DEBUG_HELP),
         (b"object", 3) => return debug_object(ctx),
         (b"sleep", 3) => {
             let secs = super::args::parse_f64(ctx.arg(2)).unwrap_or(0.0);

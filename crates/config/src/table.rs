@@ -260,8 +260,8 @@ pub static DIRECTIVES: &[Directive] = &[
     d("lazyfree-lazy-expire", &[], Bool, "no", NO, NotYet),
     d("lazyfree-lazy-server-del", &[], Bool, "no", NO, NotYet),
     d("replica-lazy-flush", &["slave-lazy-flush"], Bool, "no", NO, NotYet),
-    d("lazyfree-lazy-user-del", &[], Bool, "no", NO, NotYet),
-    d("lazyfree-lazy-user-flush", &[], Bool, "no", NO, NotYet),
+    d("lazyfree-lazy-user-del", &[], Bool, "no", NO, Implemented),
+    d("lazyfree-lazy-user-flush", &[], Bool, "no", NO, Implemented),
     // Threads and kernel
     d("io-threads", &[], int(1, 128), "1", IMM, Implemented),
     d("io-threads-do-reads", &[], Bool, "no", IMM, NotYet),

@@ -51,6 +51,9 @@ fn main() {
     for name in config.unimplemented_overrides() {
         log_warning!("Directive '{name}' is set but not implemented in this version of Vireo yet: it has no effect");
     }
+    if !config.save_points().is_empty() {
+        log_warning!("Save points are configured, but this version of Vireo does not write RDB snapshots yet: data is NOT persisted (SHUTDOWN without NOSAVE fails as a failed save would)");
+    }
     if config.appendonly() {
         log_warning!("appendonly is set, but this version of Vireo does not write an AOF yet: data is NOT persisted");
     }

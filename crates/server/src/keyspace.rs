@@ -81,25 +81,31 @@ impl<'a> Keyspace<'a> {
 
     /// Looks a key up for reading, counting a keyspace hit or miss.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
+        let server = self.server;
         let value = self.get_mut(key);
         let counter = match value {
-            Some(_) => &self.server.stats.keyspace_hits,
-            None => &self.server.stats.keyspace_misses,
+            Some(_) => &server.stats.keyspace_hits,
+            None => &server.stats.keyspace_misses,
         };
         Stats::add(counter, 1);
-        self.shard(key).keys.get(key)
+        value.map(|v| &*v)
     }
 
     /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).
     /// Either lookup stamps the key's access clock unless the client asked for NO-TOUCH.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(key);
-        let touch = self.touch;
+        let clock = self.touch.then(|| self.lru_clock());
         let value = self.shard(key).keys.get_mut(key)?;
-        if touch {
-            value.set_lru(crate::lru_clock());
+        if let Some(clock) = clock {
+            value.set_lru(clock);
         }
         Some(value)
+    }
+
+    /// The LRU clock at the command's start time (one clock read per command).
+    fn lru_clock(&self) -> u32 {
+        (self.now_ms / 1000) as u32 & crate::LRU_CLOCK_MAX
     }
 
     /// Looks a key up without touching its access clock or the hit/miss counters
@@ -121,7 +127,7 @@ impl<'a> Keyspace<'a> {
 
     /// Stores a value, dropping any TTL (Redis's setKey).
     pub fn set(&mut self, key: &[u8], mut value: Value) {
-        value.set_lru(crate::lru_clock());
+        value.set_lru(self.lru_clock());
         let shard = self.shard(key);
         shard.insert(key, value);
         shard.persist(key);
@@ -129,7 +135,7 @@ impl<'a> Keyspace<'a> {
 
     /// Stores a value, keeping the TTL of the key it replaces (SET KEEPTTL, in-place edits).
     pub fn set_keep_ttl(&mut self, key: &[u8], mut value: Value) {
-        value.set_lru(crate::lru_clock());
+        value.set_lru(self.lru_clock());
         self.expire_if_needed(key);
         self.shard(key).insert(key, value);
     }

@@ -164,6 +164,7 @@ pub struct NewClient {
 }
 
 impl Clients {
+    /// Adds an accepted connection, which must hold a slot from `try_reserve`.
     pub fn register(&self, conn: NewClient, now_ms: i64) -> Arc<ClientHandle> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (addr, laddr, flags) = match &conn.unix_path {
@@ -194,13 +195,27 @@ impl Clients {
             buffers: BufferStats::default(),
         });
         self.map.lock().insert(id, handle.clone());
-        self.connected.fetch_add(1, Ordering::Relaxed);
         handle
+    }
+
+    /// Takes one of `max` client slots, atomically, so simultaneous connections cannot slip
+    /// past `maxclients`. The slot is given back by `unregister`, or by `release` for a
+    /// connection turned away before it registered.
+    pub fn try_reserve(&self, max: usize) -> bool {
+        self.connected
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    pub fn release(&self) {
+        self.connected.fetch_sub(1, Ordering::AcqRel);
     }
 
     pub fn unregister(&self, id: u64) {
         if self.map.lock().remove(&id).is_some() {
-            self.connected.fetch_sub(1, Ordering::Relaxed);
+            self.release();
         }
     }
 

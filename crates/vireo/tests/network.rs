@@ -324,3 +324,41 @@ fn unbindable_required_address_stops_startup() {
         assert!(!status.success(), "{kind:?} exited with {status}");
     }
 }
+
+/// Admission is atomic: however many clients connect at the same moment, no more than
+/// `maxclients` are served at once.
+#[test]
+fn maxclients_holds_under_simultaneous_connections() {
+    let server = Server::vireo(&["--maxclients", "3"]);
+    let addr = server.addr();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(40));
+    let threads: Vec<_> = (0..40)
+        .map(|_| {
+            let (addr, barrier) = (addr.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let attempt = || -> Option<(TcpStream, bool)> {
+                    let mut conn = TcpStream::connect(&addr).ok()?;
+                    conn.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+                    conn.write_all(b"PING\r\n").ok()?;
+                    let mut buf = [0u8; 64];
+                    let n = conn.read(&mut buf).ok()?;
+                    Some((conn, buf[..n].starts_with(b"+PONG")))
+                };
+                let outcome = attempt();
+                // Every thread holds its connection (if any) until all have their answer.
+                barrier.wait();
+                outcome.map(|(_, served)| served)
+            })
+        })
+        .collect();
+    let served = threads
+        .into_iter()
+        .filter_map(|t| t.join().unwrap())
+        .filter(|&served| served)
+        .count();
+    assert!(
+        (1..=3).contains(&served),
+        "{served} clients served with maxclients 3"
+    );
+}

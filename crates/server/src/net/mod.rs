@@ -185,13 +185,15 @@ async fn accept_unix(listener: UnixListener, path: String, server: Arc<Server>) 
 fn refuse(server: &Server, peer: Option<IpAddr>) -> Option<&'static str> {
     Stats::add(&server.stats.total_connections_received, 1);
     let settings = server.settings.read();
-    if server.clients.count() >= settings.maxclients {
+    if !server.clients.try_reserve(settings.maxclients) {
         Stats::add(&server.stats.rejected_connections, 1);
         return Some(errors::MAX_CLIENTS);
     }
     let local = peer.is_none_or(|ip| ip.is_loopback());
     if settings.protected_mode && settings.requirepass.is_none() && !local {
+        server.clients.release();
         return Some(errors::PROTECTED_MODE);
     }
+    // The slot reserved here is the one `conn::serve` registers into.
     None
 }

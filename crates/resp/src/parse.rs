@@ -8,7 +8,7 @@
 //! Errors are the exact `Protocol error: ...` strings Redis sends; after one the connection
 //! must reply and close, as Redis does.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use std::fmt;
 
 /// Longest inline command, or longest unterminated `*N`/`$N` header line, Redis accepts (64 KB).
@@ -131,7 +131,7 @@ impl RequestParser {
                 if !limits.authenticated && count > UNAUTH_MAX_MULTIBULK {
                     return Err(ProtocolError::UnauthenticatedMultibulkLength);
                 }
-                let _ = buf.split_to(header + 2);
+                buf.advance(header + 2);
                 if count <= 0 {
                     continue;
                 }
@@ -155,7 +155,7 @@ impl RequestParser {
                         if !limits.authenticated && len > UNAUTH_MAX_BULK {
                             return Err(ProtocolError::UnauthenticatedBulkLength);
                         }
-                        let _ = buf.split_to(header + 2);
+                        buf.advance(header + 2);
                         self.bulk_len = Some(len as usize);
                         len as usize
                     }
@@ -165,7 +165,7 @@ impl RequestParser {
                 }
                 // Like Redis, the two bytes after the payload are skipped, not checked.
                 let arg = buf.split_to(len).freeze();
-                let _ = buf.split_to(2);
+                buf.advance(2);
                 self.args.push(arg);
                 self.bulk_len = None;
                 self.multibulk_remaining -= 1;

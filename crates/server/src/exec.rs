@@ -9,7 +9,6 @@ use crate::keyspace::Keyspace;
 use crate::stats::Stats;
 use crate::Server;
 use bytes::Bytes;
-use std::time::Instant;
 use vireo_cmdspec::{flags, KeyRef};
 use vireo_config::Permission;
 use vireo_resp::Reply;
@@ -59,7 +58,10 @@ fn run(
         return reject(server, cmd, reply, &msg);
     };
 
-    let now_ms = crate::unix_ms();
+    // One wall-clock read starts the command: its time for expiry, and the start of its
+    // duration for commandstats (Redis also times commands with the wall clock).
+    let start_us = crate::unix_us();
+    let now_ms = start_us / 1000;
     let db_index = client.db;
     let db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
         scratch.keys.clear();
@@ -80,7 +82,6 @@ fn run(
     {
         db.set_touch(false);
     }
-    let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
             server,
@@ -92,7 +93,7 @@ fn run(
         };
         handler(&mut ctx)
     };
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = (crate::unix_us() - start_us).max(0) as u64;
     Stats::add(&cmd.stats.calls, 1);
     Stats::add(&cmd.stats.usec, usec);
     if let Err(e) = result {

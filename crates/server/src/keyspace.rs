@@ -14,6 +14,8 @@ pub struct Keyspace<'a> {
     server: &'a Server,
     db_index: usize,
     guards: smallvec::SmallVec<[(usize, MutexGuard<'a, Shard>); INLINE_GUARDS]>,
+    /// The keys the dispatcher locked for, with their shard index.
+    known: smallvec::SmallVec<[(&'a [u8], usize); INLINE_GUARDS]>,
     now_ms: i64,
     touch: bool,
 }
@@ -25,20 +27,26 @@ impl<'a> Keyspace<'a> {
             server,
             db_index,
             guards: smallvec::SmallVec::new(),
+            known: smallvec::SmallVec::new(),
             now_ms,
             touch: true,
         }
     }
 
     /// Locks the shards of `keys` in ascending order (so concurrent lockers can't deadlock).
-    pub fn lock<'k>(
+    /// Locks the shards of `keys` in ascending order (so concurrent lockers can't deadlock).
+    /// The key slices are kept, with their shard, so that the command's accesses to the
+    /// same argument find the shard by address instead of hashing the key again.
+    pub fn lock(
         server: &'a Server,
         db_index: usize,
         now_ms: i64,
-        keys: impl Iterator<Item = &'k [u8]>,
+        keys: impl Iterator<Item = &'a [u8]>,
     ) -> Self {
+        let known: smallvec::SmallVec<[(&'a [u8], usize); INLINE_GUARDS]> =
+            keys.map(|k| (k, shard_index(k))).collect();
         let mut shards: smallvec::SmallVec<[usize; INLINE_GUARDS]> =
-            keys.map(shard_index).collect();
+            known.iter().map(|&(_, s)| s).collect();
         shards.sort_unstable();
         shards.dedup();
         let db: &'a Db = &server.dbs[db_index];
@@ -46,6 +54,7 @@ impl<'a> Keyspace<'a> {
             server,
             db_index,
             guards: shards.into_iter().map(|s| (s, db.lock(s))).collect(),
+            known,
             now_ms,
             touch: true,
         }
@@ -56,7 +65,13 @@ impl<'a> Keyspace<'a> {
     }
 
     fn shard(&mut self, key: &[u8]) -> &mut Shard {
-        let index = shard_index(key);
+        // A slice at the same address and length as a locked key is that key: the locked
+        // slices are borrowed for this view's whole life, so their bytes cannot change.
+        let index = self
+            .known
+            .iter()
+            .find(|(k, _)| k.as_ptr() == key.as_ptr() && k.len() == key.len())
+            .map_or_else(|| shard_index(key), |&(_, s)| s);
         let found = self.guards.iter_mut().find(|(s, _)| *s == index);
         match found {
             Some((_, guard)) => guard,

@@ -80,11 +80,11 @@ fn lock_all_dbs(server: &Server) -> Vec<MutexGuard<'_, Shard>> {
 fn lock_in_two_dbs<'s>(
     ctx: &Ctx<'s>,
     a: usize,
-    a_key: &[u8],
+    a_key: &'s [u8],
     b: usize,
-    b_key: &[u8],
+    b_key: &'s [u8],
 ) -> (Keyspace<'s>, Keyspace<'s>) {
-    let lock = |db: usize, key: &[u8]| {
+    let lock = |db: usize, key: &'s [u8]| {
         let mut ks = Keyspace::lock(ctx.server, db, ctx.now_ms, std::iter::once(key));
         ks.set_touch(touches(ctx));
         ks

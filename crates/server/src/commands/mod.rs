@@ -148,9 +148,10 @@ impl Command {
     }
 }
 
-/// Every declared command, by lowercase name.
+/// Every declared command, by lowercase name. Looked up once per request, so it uses a
+/// fast hasher (the names are ours, not attacker-chosen keys).
 pub struct Table {
-    commands: HashMap<&'static str, Command>,
+    commands: HashMap<&'static str, Command, foldhash::fast::FixedState>,
 }
 
 /// The handler lists of every family.
@@ -176,7 +177,7 @@ impl Table {
             let previous = handlers.insert(cmd.name, cmd);
             assert!(previous.is_none(), "command {} registered twice", cmd.name);
         }
-        let mut commands = HashMap::new();
+        let mut commands = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for spec in vireo_cmdspec::all() {
             commands.insert(spec.name, Self::command(spec, &mut handlers));
         }

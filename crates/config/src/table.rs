@@ -162,7 +162,7 @@ const SHUTDOWN_ON_SIG: &[&str] = &["default", "save", "nosave", "now", "force"];
 pub static DIRECTIVES: &[Directive] = &[
     // Network
     d("bind", &[], Bind, "* -::*", NO, Implemented),
-    d("bind-source-addr", &[], Str, "", NO, Implemented),
+    d("bind-source-addr", &[], Str, "", NO, NotYet),
     d("protected-mode", &[], Bool, "yes", NO, Implemented),
     d("port", &[], int(0, 65535), "6379", NO, Implemented),
     d("tcp-backlog", &[], int(0, INT_MAX), "511", IMM, Implemented),

@@ -15,13 +15,32 @@ use vireo_store::SHARDS;
 
 pub async fn run(server: Arc<Server>) {
     loop {
-        let hz = server.settings.read().hz.clamp(1, 500);
+        let hz = effective_hz(&server);
         tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
         crate::info::sample_ops(&server);
         if ACTIVE_EXPIRE_ENABLED.load(Ordering::Relaxed) {
             active_expire_cycle(&server, hz);
         }
     }
+}
+
+/// Clients one tick is meant to look after, as in Redis (MAX_CLIENTS_PER_CLOCK_TICK).
+const CLIENTS_PER_TICK: usize = 200;
+const MAX_HZ: u32 = 500;
+
+/// The cron frequency: `hz`, doubled while there are more than 200 clients per tick when
+/// `dynamic-hz` is on, up to 500 — so busy servers expire keys and check clients often
+/// enough, and idle ones stay cheap.
+pub fn effective_hz(server: &Server) -> u32 {
+    let settings = server.settings.read();
+    let mut hz = settings.hz.clamp(1, MAX_HZ);
+    if settings.dynamic_hz {
+        let clients = server.clients.count();
+        while clients / hz as usize > CLIENTS_PER_TICK && hz < MAX_HZ {
+            hz = (hz * 2).min(MAX_HZ);
+        }
+    }
+    hz
 }
 
 /// One tick of active expiry over every database.
@@ -63,5 +82,40 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::NewClient;
+
+    fn server_with(dynamic: bool, clients: usize) -> Server {
+        let mut config = vireo_config::Config::default();
+        let dynamic = if dynamic { &b"yes"[..] } else { b"no" };
+        config.set(&[(b"dynamic-hz", dynamic)]).unwrap();
+        let server = Server::new(config);
+        let addr = "127.0.0.1:1".parse().unwrap();
+        for _ in 0..clients {
+            assert!(server.clients.try_reserve(usize::MAX));
+            let conn = NewClient {
+                addr,
+                laddr: addr,
+                fd: -1,
+                unix_path: None,
+            };
+            server.clients.register(conn, 0);
+        }
+        server
+    }
+
+    #[test]
+    fn dynamic_hz_follows_the_client_count() {
+        assert_eq!(effective_hz(&server_with(true, 0)), 10);
+        // 2000 clients are exactly 200 per tick at 10 Hz: not more, so no change.
+        assert_eq!(effective_hz(&server_with(true, 2000)), 10);
+        assert_eq!(effective_hz(&server_with(true, 2010)), 20);
+        assert_eq!(effective_hz(&server_with(true, 4020)), 40);
+        assert_eq!(effective_hz(&server_with(false, 4020)), 10);
     }
 }

@@ -141,7 +141,7 @@ fn server_section(server: &Server, out: &mut String) {
     field!(out, "server_time_usec", "{}", crate::unix_us());
     field!(out, "uptime_in_seconds", "{uptime}");
     field!(out, "uptime_in_days", "{}", uptime / 86400);
-    field!(out, "hz", "{}", settings.hz);
+    field!(out, "hz", "{}", crate::cron::effective_hz(server));
     field!(out, "configured_hz", "{}", settings.hz);
     field!(out, "lru_clock", "{}", crate::lru_clock());
     field!(out, "executable", "{}", executable());

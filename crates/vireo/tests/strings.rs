@@ -128,16 +128,14 @@ fn set_options_and_their_errors() {
     assert_eq!(c.cmd(&["EXISTS", "p"]), int(0));
 }
 
+/// Every string and bitmap command on a key of another type. Needs RPUSH (issue 4), which
+/// removes the `ignore`; until then it fails at the RPUSH rather than passing unchecked.
 #[test]
+#[ignore = "needs the list type of issue 4 (RPUSH)"]
 fn wrong_type_everywhere() {
     let server = Server::vireo(&[]);
     let mut c = server.raw();
-    // The only non-string type every build has is none: use a string-only check by
-    // running each command against a key of another type when one can be made.
-    let made = c.cmd(&["RPUSH", "list", "a"]);
-    if made.is_error() {
-        return; // No list type in this build yet: nothing to check here.
-    }
+    assert_eq!(c.cmd(&["RPUSH", "list", "a"]), int(1));
     let wrongtype = err("WRONGTYPE Operation against a key holding the wrong kind of value");
     for cmd in [
         &["GET", "list"][..],

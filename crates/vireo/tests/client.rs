@@ -4,24 +4,9 @@
 
 mod common;
 
+use common::reply::{bulk, err, int, ok};
 use common::{RawClient, Reply, Server};
 use std::time::{Duration, Instant};
-
-fn ok() -> Reply {
-    Reply::Simple(b"OK".to_vec())
-}
-
-fn err(text: &str) -> Reply {
-    Reply::Error(text.as_bytes().to_vec())
-}
-
-fn bulk(text: &str) -> Reply {
-    Reply::Bulk(Some(text.as_bytes().to_vec()))
-}
-
-fn int(n: i64) -> Reply {
-    Reply::Integer(n)
-}
 
 fn text(reply: &Reply) -> String {
     String::from_utf8_lossy(

@@ -5,20 +5,9 @@
 
 mod common;
 
+use common::reply::{bulk, err, status};
 use common::{RawClient, Reply, Server};
 use std::collections::BTreeSet;
-
-fn err(text: &str) -> Reply {
-    Reply::Error(text.as_bytes().to_vec())
-}
-
-fn bulk(text: &str) -> Reply {
-    Reply::Bulk(Some(text.as_bytes().to_vec()))
-}
-
-fn status(text: &str) -> Reply {
-    Reply::Simple(text.as_bytes().to_vec())
-}
 
 fn text(reply: &Reply) -> String {
     String::from_utf8_lossy(

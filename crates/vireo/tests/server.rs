@@ -4,21 +4,10 @@
 
 mod common;
 
+use common::reply::{bulk, err, ok};
 use common::{free_port, RawClient, Reply, Server};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-
-fn ok() -> Reply {
-    Reply::Simple(b"OK".to_vec())
-}
-
-fn err(text: &str) -> Reply {
-    Reply::Error(text.as_bytes().to_vec())
-}
-
-fn bulk(text: &str) -> Reply {
-    Reply::Bulk(Some(text.as_bytes().to_vec()))
-}
 
 fn text(reply: &Reply) -> String {
     String::from_utf8_lossy(reply.bytes().expect("a string reply")).into_owned()

@@ -5,32 +5,9 @@
 
 mod common;
 
+use common::reply::{array, bulk, err, int, nil, ok};
 use common::{RawClient, Reply, Server};
 use std::thread;
-
-fn ok() -> Reply {
-    Reply::Simple(b"OK".to_vec())
-}
-
-fn err(text: &str) -> Reply {
-    Reply::Error(text.as_bytes().to_vec())
-}
-
-fn bulk(text: &[u8]) -> Reply {
-    Reply::Bulk(Some(text.to_vec()))
-}
-
-fn int(n: i64) -> Reply {
-    Reply::Integer(n)
-}
-
-fn nil() -> Reply {
-    Reply::Bulk(None)
-}
-
-fn array(items: Vec<Reply>) -> Reply {
-    Reply::Array(Some(items))
-}
 
 /// Sends every command to both servers and asserts the replies are identical.
 fn same_as_redis(vireo: &mut RawClient, redis: &mut RawClient, commands: &[Vec<Vec<u8>>]) {

@@ -636,3 +636,36 @@ impl RawClient {
         Ok(())
     }
 }
+
+/// Reply constructors for assertions: `assert_eq!(c.cmd(&["GET", "k"]), bulk("v"))`.
+pub mod reply {
+    use super::Reply;
+
+    pub fn ok() -> Reply {
+        status("OK")
+    }
+
+    pub fn status(text: &str) -> Reply {
+        Reply::Simple(text.as_bytes().to_vec())
+    }
+
+    pub fn err(text: &str) -> Reply {
+        Reply::Error(text.as_bytes().to_vec())
+    }
+
+    pub fn bulk(bytes: impl AsRef<[u8]>) -> Reply {
+        Reply::Bulk(Some(bytes.as_ref().to_vec()))
+    }
+
+    pub fn nil() -> Reply {
+        Reply::Bulk(None)
+    }
+
+    pub fn int(n: i64) -> Reply {
+        Reply::Integer(n)
+    }
+
+    pub fn array(items: Vec<Reply>) -> Reply {
+        Reply::Array(Some(items))
+    }
+}

@@ -9,6 +9,7 @@ use crate::keyspace::Keyspace;
 use crate::stats::Stats;
 use crate::Server;
 use bytes::Bytes;
+use std::sync::atomic::Ordering;
 use vireo_cmdspec::{flags, KeyRef};
 use vireo_config::Permission;
 use vireo_resp::Reply;
@@ -63,7 +64,7 @@ fn run(
     let start_us = crate::unix_us();
     let now_ms = start_us / 1000;
     let db_index = client.db;
-    let db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
+    let mut db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
         scratch.keys.clear();
         // On an error here the handler reports it (bad numkeys and the like) before
         // touching any key, so nothing is locked.
@@ -73,13 +74,8 @@ fn run(
     } else {
         Keyspace::empty(server, db_index, now_ms)
     };
-    let mut db = db;
-    if client
-        .handle
-        .no_touch
-        .load(std::sync::atomic::Ordering::Relaxed)
-        && cmd.spec.name != "touch"
-    {
+    // CLIENT NO-TOUCH: lookups leave the access clock alone, except TOUCH itself.
+    if client.handle.no_touch.load(Ordering::Relaxed) && cmd.spec.name != "touch" {
         db.set_touch(false);
     }
     let result = {

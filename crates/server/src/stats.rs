@@ -38,9 +38,11 @@ impl Stats {
         let code = msg.split(' ').next().unwrap_or("ERR");
         Self::add(&self.total_error_replies, 1);
         let mut errors = self.errors.lock();
-        // Redis stops tracking new error codes after 128 distinct ones.
-        if errors.len() < 128 || errors.contains_key(code) {
-            *errors.entry(code.to_string()).or_default() += 1;
+        if let Some(count) = errors.get_mut(code) {
+            *count += 1;
+        } else if errors.len() < 128 {
+            // Redis stops tracking new error codes after 128 distinct ones.
+            errors.insert(code.to_string(), 1);
         }
     }
 

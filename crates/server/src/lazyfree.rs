@@ -67,9 +67,7 @@ fn lazyfree() -> &'static Lazyfree {
 
 /// About how many allocations dropping `value` releases.
 pub fn free_effort(value: &Value) -> usize {
-    match value {
-        Value::Int { .. } | Value::Str { .. } | Value::Raw { .. } => 1,
-    }
+    value.element_count()
 }
 
 /// Frees a deleted value: in place when that is cheap, else on the lazyfree thread.

@@ -6,9 +6,13 @@ pub mod bytes;
 pub mod db;
 pub mod dict;
 pub mod glob;
+pub mod hash;
+pub mod list;
 pub mod num;
+pub mod set;
 pub mod strings;
 pub mod value;
+pub mod zset;
 
 pub use bytes::SmallBytes;
 pub use db::{key_hash_slot, shard_index, Db, Shard, SHARDS};

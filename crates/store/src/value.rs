@@ -7,7 +7,11 @@
 //! the enum tag, so it costs no space: a `Value` is 32 bytes and a keyspace node 64.
 
 use crate::bytes::SmallBytes;
+use crate::hash::Hash;
+use crate::list::List;
 use crate::num::parse_i64;
+use crate::set::Set;
+use crate::zset::ZSet;
 
 /// Strings up to this length created whole are "embstr" in Redis; longer ones "raw".
 pub const EMBSTR_MAX: usize = 44;
@@ -15,12 +19,53 @@ pub const EMBSTR_MAX: usize = 44;
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A string that is a canonical decimal i64 ("int").
-    Int { lru: u32, n: i64 },
+    Int {
+        lru: u32,
+        n: i64,
+    },
     /// A string set whole by SET and friends ("embstr", or "raw" beyond 44 bytes).
-    Str { lru: u32, s: SmallBytes },
+    Str {
+        lru: u32,
+        s: SmallBytes,
+    },
     /// A string modified in place by APPEND, SETRANGE, SETBIT...: always "raw", and grows
     /// with spare capacity like Redis's sds.
-    Raw { lru: u32, v: Vec<u8> },
+    Raw {
+        lru: u32,
+        v: Vec<u8>,
+    },
+    /// The collections live behind a box, so every value stays 32 bytes.
+    List {
+        lru: u32,
+        l: Box<List>,
+    },
+    Hash {
+        lru: u32,
+        h: Box<Hash>,
+    },
+    Set {
+        lru: u32,
+        s: Box<Set>,
+    },
+    ZSet {
+        lru: u32,
+        z: Box<ZSet>,
+    },
+}
+
+/// Every variant's access clock, for the accessors below.
+macro_rules! each_lru {
+    ($value:expr, $lru:ident => $body:expr) => {
+        match $value {
+            Value::Int { $lru, .. }
+            | Value::Str { $lru, .. }
+            | Value::Raw { $lru, .. }
+            | Value::List { $lru, .. }
+            | Value::Hash { $lru, .. }
+            | Value::Set { $lru, .. }
+            | Value::ZSet { $lru, .. } => $body,
+        }
+    };
 }
 
 impl Value {
@@ -47,23 +92,49 @@ impl Value {
         Value::Raw { lru: 0, v }
     }
 
-    pub fn lru(&self) -> u32 {
-        match self {
-            Value::Int { lru, .. } | Value::Str { lru, .. } | Value::Raw { lru, .. } => *lru,
+    pub fn list(l: List) -> Value {
+        Value::List {
+            lru: 0,
+            l: Box::new(l),
         }
     }
 
-    pub fn set_lru(&mut self, clock: u32) {
-        match self {
-            Value::Int { lru, .. } | Value::Str { lru, .. } | Value::Raw { lru, .. } => {
-                *lru = clock
-            }
+    pub fn hash(h: Hash) -> Value {
+        Value::Hash {
+            lru: 0,
+            h: Box::new(h),
         }
+    }
+
+    pub fn set(s: Set) -> Value {
+        Value::Set {
+            lru: 0,
+            s: Box::new(s),
+        }
+    }
+
+    pub fn zset(z: ZSet) -> Value {
+        Value::ZSet {
+            lru: 0,
+            z: Box::new(z),
+        }
+    }
+
+    pub fn lru(&self) -> u32 {
+        each_lru!(self, lru => *lru)
+    }
+
+    pub fn set_lru(&mut self, clock: u32) {
+        each_lru!(self, lru => *lru = clock)
     }
 
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int { .. } | Value::Str { .. } | Value::Raw { .. } => "string",
+            Value::List { .. } => "list",
+            Value::Hash { .. } => "hash",
+            Value::Set { .. } => "set",
+            Value::ZSet { .. } => "zset",
         }
     }
 
@@ -72,6 +143,22 @@ impl Value {
             Value::Int { .. } => "int",
             Value::Str { s, .. } if s.len() <= EMBSTR_MAX => "embstr",
             Value::Str { .. } | Value::Raw { .. } => "raw",
+            Value::List { l, .. } => l.encoding(),
+            Value::Hash { h, .. } => h.encoding(),
+            Value::Set { s, .. } => s.encoding(),
+            Value::ZSet { z, .. } => z.encoding(),
+        }
+    }
+
+    /// Elements of a collection (1 for a string): what freeing it costs, and the
+    /// "length" DEBUG OBJECT and lazyfree reason about.
+    pub fn element_count(&self) -> usize {
+        match self {
+            Value::Int { .. } | Value::Str { .. } | Value::Raw { .. } => 1,
+            Value::List { l, .. } => l.len(),
+            Value::Hash { h, .. } => h.len(),
+            Value::Set { s, .. } => s.len(),
+            Value::ZSet { z, .. } => z.len(),
         }
     }
 
@@ -89,6 +176,7 @@ impl Value {
             Value::Int { n, .. } => Some(scratch.format(*n).as_bytes()),
             Value::Str { s, .. } => Some(s.as_slice()),
             Value::Raw { v, .. } => Some(v),
+            _ => None,
         }
     }
 
@@ -98,6 +186,7 @@ impl Value {
             Value::Int { n, .. } => Some(itoa::Buffer::new().format(*n).len()),
             Value::Str { s, .. } => Some(s.len()),
             Value::Raw { v, .. } => Some(v.len()),
+            _ => None,
         }
     }
 
@@ -109,6 +198,7 @@ impl Value {
             Value::Raw { v, .. } => return Some(v),
             Value::Int { n, .. } => itoa::Buffer::new().format(*n).as_bytes().to_vec(),
             Value::Str { s, .. } => s.to_vec(),
+            _ => return None,
         };
         *self = Value::Raw { lru, v: bytes };
         match self {
@@ -123,6 +213,10 @@ impl Value {
             Value::Int { .. } => 0,
             Value::Str { s, .. } => s.heap_size(),
             Value::Raw { v, .. } => v.capacity(),
+            Value::List { l, .. } => std::mem::size_of::<List>() + l.heap_size(),
+            Value::Hash { h, .. } => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::Set { s, .. } => std::mem::size_of::<Set>() + s.heap_size(),
+            Value::ZSet { z, .. } => std::mem::size_of::<ZSet>() + z.heap_size(),
         }
     }
 }

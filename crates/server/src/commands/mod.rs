@@ -7,13 +7,19 @@
 
 pub mod args;
 pub mod bitmap;
+pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod connection;
 pub mod expire;
+pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use crate::client::Client;
 use crate::keyspace::Keyspace;
@@ -158,13 +164,19 @@ pub struct Table {
 fn families() -> impl Iterator<Item = &'static Cmd> {
     [
         bitmap::COMMANDS,
+        blocking::COMMANDS,
         client::COMMANDS,
         command::COMMANDS,
         connection::COMMANDS,
         expire::COMMANDS,
+        hash::COMMANDS,
         keys::COMMANDS,
+        list::COMMANDS,
         server::COMMANDS,
+        set::COMMANDS,
+        sort::COMMANDS,
         string::COMMANDS,
+        zset::COMMANDS,
     ]
     .into_iter()
     .flatten()

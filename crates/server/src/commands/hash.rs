@@ -1,0 +1,5 @@
+//! Hash commands, hash-field expiration included. (Being written.)
+
+use super::Cmd;
+
+pub const COMMANDS: &[Cmd] = &[];

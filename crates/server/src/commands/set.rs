@@ -1,0 +1,5 @@
+//! Set commands. (Being written.)
+
+use super::Cmd;
+
+pub const COMMANDS: &[Cmd] = &[];

@@ -1,0 +1,5 @@
+//! SORT and SORT_RO. (Being written.)
+
+use super::Cmd;
+
+pub const COMMANDS: &[Cmd] = &[];

@@ -1,0 +1,5 @@
+//! Sorted-set commands. (Being written.)
+
+use super::Cmd;
+
+pub const COMMANDS: &[Cmd] = &[];

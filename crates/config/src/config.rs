@@ -227,6 +227,15 @@ impl Config {
         table::lookup(name.as_bytes()).map(|i| &self.values[i])
     }
 
+    /// An integer or memory directive by name (or alias).
+    ///
+    /// # Panics
+    /// If no directive has that name or it is not an integer: a programming error.
+    pub fn integer(&self, name: &str) -> i64 {
+        let i = table::lookup(name.as_bytes()).unwrap_or_else(|| panic!("no directive {name}"));
+        self.int(i)
+    }
+
     /// The value as CONFIG GET prints it.
     pub fn get_one(&self, name: &str) -> Option<String> {
         let i = table::lookup(name.as_bytes())?;

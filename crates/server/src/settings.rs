@@ -33,6 +33,45 @@ pub struct Settings {
     pub daemonize: bool,
     pub dir: String,
     pub appendonly: bool,
+    pub encodings: Encodings,
+}
+
+/// The thresholds at which collections leave their compact encodings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encodings {
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    /// Positive: entries per quicklist node; -1..-5: node size 4 KB..64 KB.
+    pub list_max_listpack_size: i32,
+    pub list_compress_depth: usize,
+    pub set_max_intset_entries: usize,
+    pub set_max_listpack_entries: usize,
+    pub set_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+}
+
+impl Default for Encodings {
+    fn default() -> Self {
+        Encodings::from_config(&Config::default())
+    }
+}
+
+impl Encodings {
+    pub fn from_config(c: &Config) -> Encodings {
+        let size = |name: &str| c.integer(name).clamp(0, isize::MAX as i64) as usize;
+        Encodings {
+            hash_max_listpack_entries: size("hash-max-listpack-entries"),
+            hash_max_listpack_value: size("hash-max-listpack-value"),
+            list_max_listpack_size: c.integer("list-max-listpack-size") as i32,
+            list_compress_depth: size("list-compress-depth"),
+            set_max_intset_entries: size("set-max-intset-entries"),
+            set_max_listpack_entries: size("set-max-listpack-entries"),
+            set_max_listpack_value: size("set-max-listpack-value"),
+            zset_max_listpack_entries: size("zset-max-listpack-entries"),
+            zset_max_listpack_value: size("zset-max-listpack-value"),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -63,6 +102,7 @@ impl Default for Settings {
             daemonize: false,
             dir: ".".into(),
             appendonly: false,
+            encodings: Encodings::default(),
         }
     }
 }
@@ -99,6 +139,7 @@ impl Settings {
             daemonize: c.daemonize(),
             dir: c.dir().to_string_lossy().into_owned(),
             appendonly: c.appendonly(),
+            encodings: Encodings::from_config(c),
         }
     }
 

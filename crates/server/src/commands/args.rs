@@ -15,16 +15,59 @@ pub fn float(arg: &[u8]) -> Result<f64, CmdError> {
 }
 
 pub fn parse_f64(arg: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(arg).ok()?;
-    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
+    if arg.is_empty() || arg[0].is_ascii_whitespace() {
         return None;
     }
-    let v: f64 = match s.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => s.parse().ok()?,
+    let parsed = strtod(arg)?;
+    let out_of_range = parsed.erange && (parsed.value.is_infinite() || parsed.value == 0.0);
+    (parsed.consumed == arg.len() && !out_of_range && !parsed.value.is_nan())
+        .then_some(parsed.value)
+}
+
+/// What C's `strtod` made of a string.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Strtod {
+    pub value: f64,
+    /// Bytes of the input that form the number (0 if none).
+    pub consumed: usize,
+    /// `errno` was ERANGE: the value overflowed or underflowed.
+    pub erange: bool,
+}
+
+/// C's `strtod`, which Redis uses to read floats: leading white space, hexadecimal
+/// floats, `inf`/`nan` spellings and range errors behave exactly as there. None for
+/// input containing a NUL byte (C would stop at it; the callers' checks need the
+/// whole argument consumed, which such input can never be).
+pub fn strtod(arg: &[u8]) -> Option<Strtod> {
+    if arg.contains(&0) {
+        return None;
+    }
+    let mut stack = [0u8; 64];
+    let heap;
+    let cstr: &[u8] = if arg.len() < stack.len() {
+        stack[..arg.len()].copy_from_slice(arg);
+        &stack[..=arg.len()]
+    } else {
+        let mut v = Vec::with_capacity(arg.len() + 1);
+        v.extend_from_slice(arg);
+        v.push(0);
+        heap = v;
+        &heap
     };
-    (!v.is_nan()).then_some(v)
+    let start = cstr.as_ptr() as *const libc::c_char;
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: `cstr` is NUL-terminated and outlives the call; errno is thread-local.
+    let (value, erange) = unsafe {
+        *libc::__errno_location() = 0;
+        let value = libc::strtod(start, &mut end);
+        (value, *libc::__errno_location() == libc::ERANGE)
+    };
+    let consumed = end as usize - start as usize;
+    Some(Strtod {
+        value,
+        consumed,
+        erange,
+    })
 }
 
 /// Is `arg` the option `name`, case-insensitively?
@@ -72,6 +115,14 @@ mod tests {
         assert_eq!(parse_f64(b"1 "), None);
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b""), None);
+        // strtod's own forms: hexadecimal floats, and range errors refused as in Redis.
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1\x002"), None);
+        let long = format!("{}.5", "1".repeat(100));
+        assert!(parse_f64(long.as_bytes()).is_some());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod dict;
 pub mod glob;
 pub mod hash;
 pub mod list;
+pub mod lzf;
 pub mod listpack;
 pub mod num;
 pub mod set;

@@ -407,7 +407,11 @@ impl List {
     /// from the tail; an empty range empties the list). Returns how many were removed.
     pub fn trim(&mut self, start: i64, end: i64) -> usize {
         let len = self.len() as i64;
-        let start = if start < 0 { (len + start).max(0) } else { start };
+        let start = if start < 0 {
+            (len + start).max(0)
+        } else {
+            start
+        };
         let end = if end < 0 { len + end } else { end };
         let (left, right) = if start > end || start >= len {
             (len, 0)
@@ -441,7 +445,11 @@ impl List {
             if scanned == maxlen {
                 return ControlFlow::Break(());
             }
-            let index = if from_tail { len - 1 - scanned } else { scanned };
+            let index = if from_tail {
+                len - 1 - scanned
+            } else {
+                scanned
+            };
             scanned += 1;
             if needle.matches(value) {
                 f(index)?;
@@ -717,7 +725,11 @@ impl Quicklist {
     fn push(&mut self, end: End, v: &[u8]) {
         self.count += 1;
         if self.limit().is_large(v.len()) {
-            let at = if end == End::Head { 0 } else { self.nodes.len() };
+            let at = if end == End::Head {
+                0
+            } else {
+                self.nodes.len()
+            };
             self.insert_node(at, Node::single(v, true));
             self.fix_compression();
             return;
@@ -739,7 +751,11 @@ impl Quicklist {
                 return;
             }
         }
-        let at = if end == End::Head { 0 } else { self.nodes.len() };
+        let at = if end == End::Head {
+            0
+        } else {
+            self.nodes.len()
+        };
         self.insert_node(at, Node::single(v, false));
         self.fix_compression();
     }
@@ -1136,7 +1152,11 @@ mod tests {
         assert_eq!(l.encoding(), "quicklist", "two nodes remain");
         l.pop(End::Tail);
         l.shrink_encoding(&c);
-        assert_eq!(l.encoding(), "quicklist", "3 entries are more than half of 4");
+        assert_eq!(
+            l.encoding(),
+            "quicklist",
+            "3 entries are more than half of 4"
+        );
         l.pop(End::Tail);
         l.shrink_encoding(&c);
         assert_eq!(l.encoding(), "listpack");
@@ -1228,7 +1248,10 @@ mod tests {
         });
         assert_eq!(found, vec![0, 2]);
         assert_eq!(l.trim(1, -2), 2);
-        assert_eq!(l.to_vec(), vec![b"b".to_vec(), b"a".to_vec(), b"c".to_vec(), b"a".to_vec()]);
+        assert_eq!(
+            l.to_vec(),
+            vec![b"b".to_vec(), b"a".to_vec(), b"c".to_vec(), b"a".to_vec()]
+        );
         assert_eq!(l.trim(5, 10), 4);
         assert!(l.is_empty());
     }
@@ -1294,7 +1317,10 @@ mod tests {
                 assert_eq!(n.count, 1);
             }
             if !ql.interior(i) {
-                assert!(matches!(n.data, NodeData::Packed(_)), "edge node {i} compressed");
+                assert!(
+                    matches!(n.data, NodeData::Packed(_)),
+                    "edge node {i} compressed"
+                );
             }
         }
     }

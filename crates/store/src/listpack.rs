@@ -715,7 +715,14 @@ mod tests {
     #[test]
     fn entry_sizes_match_the_bytes() {
         let mut lp = Listpack::new();
-        for v in [&b"5"[..], b"-1", b"ab", b"1000", &[b'x'; 70][..], &[b'y'; 5000][..]] {
+        for v in [
+            &b"5"[..],
+            b"-1",
+            b"ab",
+            b"1000",
+            &[b'x'; 70][..],
+            &[b'y'; 5000][..],
+        ] {
             let before = lp.total_bytes();
             let pos = lp.insert(lp.total_bytes() - 1, v);
             assert_eq!(lp.total_bytes() - before, Listpack::encoded_size(v));

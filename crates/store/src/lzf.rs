@@ -124,7 +124,12 @@ mod tests {
 
     #[test]
     fn repetitive_data_shrinks_and_round_trips() {
-        let data: Vec<u8> = b"hello world, ".iter().copied().cycle().take(5000).collect();
+        let data: Vec<u8> = b"hello world, "
+            .iter()
+            .copied()
+            .cycle()
+            .take(5000)
+            .collect();
         let packed = compress(&data, data.len()).expect("compressible");
         assert!(packed.len() < 200, "{} bytes", packed.len());
         assert_eq!(decompress(&packed, data.len()).unwrap(), data);

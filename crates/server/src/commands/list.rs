@@ -145,7 +145,11 @@ fn non_negative(arg: &[u8], error: &'static str) -> Result<usize, CmdError> {
 /// range, or None if it is empty.
 fn resolve_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
     let stop = if stop < 0 { len + stop } else { stop };
     if start > stop || start >= len {
         return None;
@@ -576,7 +580,10 @@ mod tests {
         assert_eq!(err(&["9223372036854775807", "a", "left"]), errors::SYNTAX);
         assert_eq!(err(&["1", "a", "up"]), errors::SYNTAX);
         assert_eq!(err(&["1", "a", "left", "count", "0"]), COUNT_NOT_POSITIVE);
-        assert_eq!(err(&["1", "a", "left", "count", "1", "count", "1"]), errors::SYNTAX);
+        assert_eq!(
+            err(&["1", "a", "left", "count", "1", "count", "1"]),
+            errors::SYNTAX
+        );
         assert_eq!(err(&["1", "a", "left", "count"]), errors::SYNTAX);
     }
 

@@ -9,15 +9,14 @@ use std::io::Write;
 
 /// The bytes a score is stored as: the integer text of integral scores that a double
 /// holds exactly (stored as listpack integers), else the shortest text that reads back
-/// to the same double.
+/// to the same double. -0 is stored as the integer 0, as Redis's listpack stores the
+/// text "-0" it is given (so a small set loses the sign; a big one keeps it).
 pub(super) fn score_text(score: f64, buf: &mut [u8; 32]) -> &[u8] {
     let mut out = &mut buf[..];
     let room = out.len();
     let exact_int = score.fract() == 0.0 && score.abs() < (1u64 << 53) as f64;
-    let written = if exact_int && !(score == 0.0 && score.is_sign_negative()) {
+    let written = if exact_int {
         write!(out, "{}", score as i64)
-    } else if score == 0.0 {
-        write!(out, "-0")
     } else if score.is_infinite() {
         write!(out, "{}", if score > 0.0 { "inf" } else { "-inf" })
     } else if (1e-4..1e16).contains(&score.abs()) {
@@ -157,7 +156,6 @@ mod tests {
         let mut buf = [0u8; 32];
         for s in [
             0.0,
-            -0.0,
             1.0,
             -7.0,
             1.5,
@@ -175,6 +173,6 @@ mod tests {
             assert_eq!(back.to_bits(), s.to_bits(), "{s}");
         }
         assert_eq!(score_text(3.0, &mut buf), b"3");
-        assert_eq!(score_text(-0.0, &mut buf), b"-0");
+        assert_eq!(score_text(-0.0, &mut buf), b"0");
     }
 }

@@ -64,21 +64,30 @@ impl<'a> Keyspace<'a> {
         self.db_index
     }
 
-    fn shard(&mut self, key: &[u8]) -> &mut Shard {
+    /// The shard index of `key`.
+    fn shard_of(&self, key: &[u8]) -> usize {
         // A slice at the same address and length as a locked key is that key: the locked
         // slices are borrowed for this view's whole life, so their bytes cannot change.
-        let index = self
-            .known
+        self.known
             .iter()
             .find(|(k, _)| k.as_ptr() == key.as_ptr() && k.len() == key.len())
-            .map_or_else(|| shard_index(key), |&(_, s)| s);
+            .map_or_else(|| shard_index(key), |&(_, s)| s)
+    }
+
+    fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let index = self.shard_of(key);
         let found = self.guards.iter_mut().find(|(s, _)| *s == index);
         match found {
             Some((_, guard)) => guard,
-            None => panic!(
-                "key {:?} used by a command but not locked: its key specs do not name it",
-                String::from_utf8_lossy(key)
-            ),
+            None => not_locked(key),
+        }
+    }
+
+    fn shard_ref(&self, key: &[u8]) -> &Shard {
+        let index = self.shard_of(key);
+        match self.guards.iter().find(|(s, _)| *s == index) {
+            Some((_, guard)) => guard,
+            None => not_locked(key),
         }
     }
 
@@ -104,6 +113,19 @@ impl<'a> Keyspace<'a> {
         };
         Stats::add(counter, 1);
         value.map(|v| &*v)
+    }
+
+    /// Looks several keys up for reading at once, for commands that combine values
+    /// (SINTER, SUNION...): each key is looked up as `get` does (lazy expiry, hit/miss
+    /// counting, access clock), then all the values are returned together.
+    pub fn get_many<'k>(
+        &mut self,
+        keys: impl Iterator<Item = &'k [u8]> + Clone,
+    ) -> Vec<Option<&Value>> {
+        for key in keys.clone() {
+            self.get(key);
+        }
+        keys.map(|key| self.shard_ref(key).keys.get(key)).collect()
     }
 
     /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).
@@ -181,4 +203,11 @@ impl<'a> Keyspace<'a> {
         self.expire_if_needed(key);
         self.shard(key).persist(key)
     }
+}
+
+fn not_locked(key: &[u8]) -> ! {
+    panic!(
+        "key {:?} used by a command but not locked: its key specs do not name it",
+        String::from_utf8_lossy(key)
+    )
 }

@@ -470,7 +470,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> Dict<K, V, S> {
     /// Visits the entries of the bucket(s) at `cursor`; returns the next cursor, 0 when the
     /// scan is done. Every entry present for the whole scan is visited at least once, even if
     /// the table is resized between calls (see the module documentation).
-    pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&K, &V)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, mut visit: impl FnMut(&'a K, &'a V)) -> u64 {
         if self.is_empty() {
             return 0;
         }
@@ -757,7 +757,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> Dict<K, V, S> {
     }
 }
 
-fn visit_chain<K, V>(mut link: &Link<K, V>, visit: &mut impl FnMut(&K, &V)) {
+fn visit_chain<'a, K, V>(mut link: &'a Link<K, V>, visit: &mut impl FnMut(&'a K, &'a V)) {
     while let Some(node) = link {
         visit(&node.key, &node.value);
         link = &node.next;

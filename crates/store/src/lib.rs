@@ -7,6 +7,7 @@ pub mod db;
 pub mod dict;
 pub mod glob;
 pub mod hash;
+pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod lzf;

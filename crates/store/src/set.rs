@@ -179,13 +179,21 @@ impl Set {
         matches!(self.enc, Encoding::Hashtable(_))
     }
 
-    /// Heap bytes owned beyond the struct itself.
+    /// Heap bytes owned beyond the struct itself. For a hashtable, the members' own heap
+    /// bytes are estimated from a sample, as MEMORY USAGE does in Redis, so the cost stays
+    /// bounded however big the set.
     pub fn heap_size(&self) -> usize {
+        const SAMPLES: usize = 16;
         match &self.enc {
             Encoding::Intset(is) => is.heap_size(),
             Encoding::Listpack(lp) => lp.heap_size(),
             Encoding::Hashtable(d) => {
-                d.memory_usage() + d.iter().map(|(k, ())| k.heap_size()).sum::<usize>()
+                let (mut seen, mut bytes) = (0, 0);
+                d.sample(SAMPLES, |k, ()| {
+                    seen += 1;
+                    bytes += k.heap_size();
+                });
+                d.memory_usage() + (bytes * d.len()).checked_div(seen).unwrap_or(0)
             }
         }
     }
@@ -740,6 +748,17 @@ mod tests {
         assert_eq!(build(&["007"], &l).encoding(), "listpack");
         assert!(build(&["7"], &l).contains(b"7"));
         assert!(!build(&["7"], &l).contains(b"07"));
+    }
+
+    #[test]
+    fn heap_size_counts_long_members() {
+        let l = SetLimits::default();
+        let long: Vec<String> = (0..300).map(|i| format!("{i:0>40}")).collect();
+        let long: Vec<&str> = long.iter().map(|s| s.as_str()).collect();
+        let s = build(&long, &l);
+        assert_eq!(s.encoding(), "hashtable");
+        assert!(s.heap_size() >= 300 * 40, "{}", s.heap_size());
+        assert!(build(&["1", "2"], &l).heap_size() >= 4);
     }
 
     #[test]

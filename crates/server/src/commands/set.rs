@@ -209,7 +209,11 @@ fn srandmember_count(ctx: &mut Ctx) -> CmdResult {
     let reply = &mut *ctx.reply;
     let wanted = count.unsigned_abs() as usize;
     if count < 0 || count == 1 {
-        if estimated_reply_bytes(set, wanted) > RANDOM_REPLY_MAX_BYTES {
+        // Every member costs fewer than 8192 bytes unless members are long: only
+        // counts that could pass the limit are worth estimating.
+        if wanted > RANDOM_REPLY_MAX_BYTES / 8192
+            && estimated_reply_bytes(set, wanted) > RANDOM_REPLY_MAX_BYTES
+        {
             return Err(RANDOM_REPLY_TOO_BIG.into());
         }
         reply.array(wanted);

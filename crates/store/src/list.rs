@@ -338,7 +338,7 @@ impl List {
         };
         match &mut self.repr {
             Repr::Listpack(lp) => {
-                let pos = lp.seek(i as i64).expect("index in range");
+                let pos = seek(lp, i).expect("index in range");
                 lp.replace(pos, v);
             }
             Repr::Quicklist(ql) => {
@@ -459,6 +459,18 @@ impl List {
     }
 }
 
+/// The entry at `index`, walking from the nearer end as Redis's lpSeek does.
+fn seek(lp: &Listpack, index: usize) -> Option<usize> {
+    let len = lp.len();
+    if index >= len {
+        None
+    } else if index > len / 2 {
+        lp.seek(index as i64 - len as i64)
+    } else {
+        lp.seek(index as i64)
+    }
+}
+
 /// Walks a listpack from entry `start` in either direction.
 fn walk(
     lp: &Listpack,
@@ -466,7 +478,7 @@ fn walk(
     reverse: bool,
     f: &mut impl FnMut(LpValue<'_>) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
-    let mut pos = lp.seek(start as i64);
+    let mut pos = seek(lp, start);
     while let Some(p) = pos {
         f(lp.get(p))?;
         pos = if reverse { lp.prev(p) } else { lp.next(p) };
@@ -840,7 +852,7 @@ impl Quicklist {
         let count = node.count;
         let lp = node.lp_mut();
         let cut = if after { off + 1 } else { off };
-        let at = lp.seek(cut as i64).unwrap_or(lp.total_bytes() - 1);
+        let at = seek(lp, cut).unwrap_or(lp.total_bytes() - 1);
         let entries = entries_of(lp);
         let (front, back) = entries.split_at(at - 6);
         let front_lp = listpack_of_entries(&[front], cut);
@@ -928,7 +940,7 @@ impl Quicklist {
         if !full {
             let node = &mut self.nodes[ni];
             let lp = node.lp_mut();
-            let pos = lp.seek(off as i64).expect("offset within the node");
+            let pos = seek(lp, off).expect("offset within the node");
             let at = if after {
                 lp.next(pos).unwrap_or(lp.total_bytes() - 1)
             } else {
@@ -992,7 +1004,7 @@ impl Quicklist {
             let count = node.count;
             let sz = node.sz;
             let lp = node.lp_mut();
-            let pos = lp.seek(off as i64).expect("offset within the node");
+            let pos = seek(lp, off).expect("offset within the node");
             let projected = sz - lp.entry_size(pos) + Listpack::encoded_size(v);
             if !limit.exceeded(projected, count) {
                 lp.replace(pos, v);
@@ -1038,30 +1050,31 @@ impl Quicklist {
     fn remove_matching(&mut self, needle: &Needle<'_>, from_tail: bool, limit: usize) -> usize {
         let mut removed = 0;
         let mut emptied = false;
-        let order: Vec<usize> = if from_tail {
-            (0..self.nodes.len()).rev().collect()
-        } else {
-            (0..self.nodes.len()).collect()
-        };
-        for ni in order {
+        let n = self.nodes.len();
+        for k in 0..n {
             if removed == limit {
                 break;
             }
-            let has_match = walk(&self.nodes[ni].lp(), 0, false, &mut |v| {
-                if needle.matches(v) {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
+            let ni = if from_tail { n - 1 - k } else { k };
+            // A compressed node is only decompressed (and recompressed) if it has a match.
+            if matches!(self.nodes[ni].data, NodeData::Lzf(_)) {
+                let lp = self.nodes[ni].lp();
+                let found = walk(&lp, 0, false, &mut |v| {
+                    if needle.matches(v) {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                });
+                if found.is_continue() {
+                    continue;
                 }
-            });
-            if has_match.is_continue() {
-                continue;
             }
             let node = &mut self.nodes[ni];
-            let n = remove_matching(node.lp_mut(), needle, from_tail, limit - removed);
-            node.count -= n;
+            let gone = remove_matching(node.lp_mut(), needle, from_tail, limit - removed);
+            node.count -= gone;
             node.refresh();
-            removed += n;
+            removed += gone;
             if node.count == 0 {
                 emptied = true;
             } else {

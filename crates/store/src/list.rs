@@ -993,25 +993,20 @@ impl Quicklist {
         node.refresh();
     }
 
-    /// Replaces the element at offset `off` of node `ni`. In place when the node stays
-    /// within its limit; otherwise the value gets a node of its own after the node's part
-    /// up to it, and the neighbours are merged where they fit.
+    /// Replaces the element at offset `off` of node `ni`. A value that is not large goes
+    /// in place, even if the node then exceeds its limit (as in Redis 7.2); a large value
+    /// gets a plain node of its own after the node's part up to it, and the neighbours are
+    /// merged where they fit.
     fn replace_at(&mut self, ni: usize, off: usize, v: &[u8]) {
-        let limit = self.limit();
-        let large = limit.is_large(v.len());
+        let large = self.limit().is_large(v.len());
         let node = &mut self.nodes[ni];
         if !node.plain && !large {
-            let count = node.count;
-            let sz = node.sz;
             let lp = node.lp_mut();
             let pos = seek(lp, off).expect("offset within the node");
-            let projected = sz - lp.entry_size(pos) + Listpack::encoded_size(v);
-            if !limit.exceeded(projected, count) {
-                lp.replace(pos, v);
-                node.refresh();
-                self.settle(ni);
-                return;
-            }
+            lp.replace(pos, v);
+            node.refresh();
+            self.settle(ni);
+            return;
         }
         if node.plain {
             if large {

@@ -9,6 +9,7 @@ use crate::bytes::SmallBytes;
 use crate::dict::Dict;
 use crate::value::Value;
 use parking_lot::{Mutex, MutexGuard};
+use std::any::Any;
 
 /// Shards per database. A power of two dividing 16384, so a shard is a set of whole slots.
 pub const SHARDS: usize = 64;
@@ -35,6 +36,13 @@ pub fn shard_index(key: &[u8]) -> usize {
 pub struct Shard {
     pub keys: Dict<SmallBytes, Value>,
     pub expires: Dict<SmallBytes, i64>,
+    /// The server's table of clients blocked on keys of this shard (BLPOP and friends:
+    /// Redis's `blocking_keys`), `None` while nobody waits here, so a write checks one word.
+    /// It lives under the shard's lock so that a client registering as a waiter and the
+    /// write that serves it are serialised; the store never looks inside. It belongs to
+    /// the shard's place, not to its data: `take_data` and `swap_data` (FLUSHALL, SWAPDB)
+    /// leave it where it is, as Redis's blocked clients stay with their database index.
+    pub blocking: Option<Box<dyn Any + Send>>,
 }
 
 impl Shard {
@@ -85,6 +93,21 @@ impl Shard {
         self.keys.clear();
         self.expires.clear();
     }
+
+    /// Takes the keys and their expiry times out, leaving an empty shard (and its waiters).
+    pub fn take_data(&mut self) -> Shard {
+        Shard {
+            keys: std::mem::take(&mut self.keys),
+            expires: std::mem::take(&mut self.expires),
+            blocking: None,
+        }
+    }
+
+    /// Exchanges keys and expiry times with `other`; the waiters stay where they are.
+    pub fn swap_data(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.keys, &mut other.keys);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+    }
 }
 
 pub struct Db {
@@ -106,6 +129,12 @@ impl Db {
 
     pub fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
         self.shards[shard].lock()
+    }
+
+    /// Locks a shard if no one holds it: for a holder of other shards that needs one
+    /// more out of the ascending order, which must not wait for it.
+    pub fn try_lock(&self, shard: usize) -> Option<MutexGuard<'_, Shard>> {
+        self.shards[shard].try_lock()
     }
 
     /// Locks every shard, in order.
@@ -159,5 +188,19 @@ mod tests {
         assert!(!s.is_expired(b"k", 999));
         s.remove(b"k");
         assert_eq!(s.expire_at(b"k"), None);
+    }
+
+    #[test]
+    fn waiters_stay_when_data_moves() {
+        let mut a = Shard::default();
+        a.insert(b"k", Value::string(b"v"));
+        a.blocking = Some(Box::new(7u32));
+        let taken = a.take_data();
+        assert!(taken.keys.contains_key(b"k".as_slice()) && taken.blocking.is_none());
+        assert!(a.keys.is_empty() && a.blocking.is_some());
+        let mut b = taken;
+        b.swap_data(&mut a);
+        assert!(a.keys.contains_key(b"k".as_slice()) && b.keys.is_empty());
+        assert!(a.blocking.is_some() && b.blocking.is_none());
     }
 }

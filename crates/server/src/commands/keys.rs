@@ -368,7 +368,7 @@ fn detach(shards: &mut [MutexGuard<'_, Shard>]) -> (Vec<Shard>, usize) {
         .filter(|s| !s.keys.is_empty() || !s.expires.is_empty())
         .map(|s| {
             keys += s.keys.len();
-            std::mem::take(&mut **s)
+            s.take_data()
         })
         .collect();
     (detached, keys)
@@ -429,8 +429,12 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
         let mut low = lock_db(ctx.server, lo);
         let mut high = lock_db(ctx.server, hi);
         for (x, y) in low.iter_mut().zip(high.iter_mut()) {
-            std::mem::swap(&mut **x, &mut **y);
+            x.swap_data(y);
         }
+        // Clients blocked in either database may now find their keys (served after this
+        // command, as Redis does after a SWAPDB).
+        crate::blocking::signal_existing(ctx.server, lo, &low);
+        crate::blocking::signal_existing(ctx.server, hi, &high);
     }
     ctx.dirty(1);
     ctx.reply.ok();

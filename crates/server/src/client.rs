@@ -1,6 +1,7 @@
 //! Per-connection state, and the registry through which other connections see it
 //! (CLIENT LIST, CLIENT KILL, INFO clients, maxclients).
 
+use crate::blocking::Waiter;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct ClientHandle {
     /// Buffer sizes as the connection last recorded them (CLIENT LIST `qbuf`, `qbuf-free`,
     /// `rbs`, `rbp`).
     pub buffers: BufferStats,
+    /// The wait of a client blocked by BLPOP and friends (CLIENT LIST `b`, CLIENT UNBLOCK).
+    pub blocked: Mutex<Option<Arc<Waiter>>>,
 }
 
 /// A connection's buffer sizes, published with relaxed stores once per batch of commands.
@@ -131,6 +134,11 @@ pub struct Client {
     pub authenticated: bool,
     pub reply_mode: ReplyMode,
     pub close_after_reply: bool,
+    /// Set by a blocking command that found nothing: the connection waits on it next.
+    pub blocked: Option<Arc<Waiter>>,
+    /// Blocking commands answer at once instead of blocking (Redis's CLIENT_DENY_BLOCKING:
+    /// inside MULTI/EXEC and scripts).
+    pub deny_blocking: bool,
 }
 
 impl Client {
@@ -193,6 +201,7 @@ impl Clients {
             no_touch: AtomicBool::new(false),
             last_command: AtomicPtr::new(std::ptr::null_mut()),
             buffers: BufferStats::default(),
+            blocked: Mutex::new(None),
         });
         self.map.lock().insert(id, handle.clone());
         handle

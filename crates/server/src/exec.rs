@@ -31,6 +31,10 @@ pub fn execute(
     let mark = reply.len();
     run(server, client, args, reply, scratch);
     apply_reply_mode(client, reply, mark);
+    // Ready keys whose blocked clients needed a busy shard (rare; one load otherwise).
+    if server.blocking.has_deferred() {
+        crate::blocking::serve_deferred(server, client);
+    }
 }
 
 fn run(
@@ -87,7 +91,12 @@ fn run(
             db,
             now_ms,
         };
-        handler(&mut ctx)
+        let result = handler(&mut ctx);
+        // Clients blocked on keys the command wrote are served before the locks go.
+        if ctx.db.has_ready() {
+            crate::blocking::serve_ready(&mut ctx);
+        }
+        result
     };
     let usec = (crate::unix_us() - start_us).max(0) as u64;
     Stats::add(&cmd.stats.calls, 1);

@@ -174,20 +174,19 @@ fn clients_section(server: &Server, out: &mut String) {
     field!(out, "connected_clients", "{}", server.clients.count());
     field!(out, "cluster_connections", "0");
     field!(out, "maxclients", "{}", server.settings.read().maxclients);
-    // No blocking commands, client-side caching, pub/sub or WATCH yet: these are the
-    // idle values, to be replaced by real counts when those features land.
-    for name in [
-        "blocked_clients",
-        "tracking_clients",
-        "pubsub_clients",
-        "watching_clients",
-        "clients_in_timeout_table",
-        "total_watched_keys",
-        "total_blocking_keys",
-        "total_blocking_keys_on_nokey",
-    ] {
+    let blocking = &server.blocking;
+    field!(out, "blocked_clients", "{}", blocking.blocked_clients());
+    // No client-side caching, pub/sub or WATCH yet: these are their idle values, to be
+    // replaced by real counts when those features land.
+    for name in ["tracking_clients", "pubsub_clients", "watching_clients"] {
         field!(out, name, "0");
     }
+    let in_timeout_table = blocking.clients_in_timeout_table();
+    field!(out, "clients_in_timeout_table", "{in_timeout_table}");
+    field!(out, "total_watched_keys", "0");
+    let (blocking_keys, on_nokey) = crate::blocking::blocking_keys(server);
+    field!(out, "total_blocking_keys", "{blocking_keys}");
+    field!(out, "total_blocking_keys_on_nokey", "{on_nokey}");
 }
 
 /// jemalloc's view of the heap, in bytes.

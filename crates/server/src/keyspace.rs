@@ -1,11 +1,15 @@
 //! The keyspace as a command sees it: the shards of its keys, locked for the duration of
 //! the command, with Redis's access rules on top — a key past its expiry time is deleted
 //! on access (lazy expiry) and reported as missing, hits and misses are counted.
+//!
+//! A write to a key that clients are blocked on (BLPOP...) marks it ready: the dispatcher
+//! serves those clients at the end of the command, before the locks are released
+//! (`crate::blocking`).
 
 use crate::stats::Stats;
 use crate::Server;
 use parking_lot::MutexGuard;
-use vireo_store::{shard_index, Db, Shard, Value};
+use vireo_store::{shard_index, Db, Shard, SmallBytes, Value};
 
 /// At most this many shards are locked without spilling to the heap.
 const INLINE_GUARDS: usize = 4;
@@ -18,6 +22,8 @@ pub struct Keyspace<'a> {
     known: smallvec::SmallVec<[(&'a [u8], usize); INLINE_GUARDS]>,
     now_ms: i64,
     touch: bool,
+    /// Written keys with blocked clients (Redis's ready keys), not served yet.
+    ready: Vec<SmallBytes>,
 }
 
 impl<'a> Keyspace<'a> {
@@ -30,10 +36,10 @@ impl<'a> Keyspace<'a> {
             known: smallvec::SmallVec::new(),
             now_ms,
             touch: true,
+            ready: Vec::new(),
         }
     }
 
-    /// Locks the shards of `keys` in ascending order (so concurrent lockers can't deadlock).
     /// Locks the shards of `keys` in ascending order (so concurrent lockers can't deadlock).
     /// The key slices are kept, with their shard, so that the command's accesses to the
     /// same argument find the shard by address instead of hashing the key again.
@@ -57,6 +63,7 @@ impl<'a> Keyspace<'a> {
             known,
             now_ms,
             touch: true,
+            ready: Vec::new(),
         }
     }
 
@@ -106,7 +113,7 @@ impl<'a> Keyspace<'a> {
     /// Looks a key up for reading, counting a keyspace hit or miss.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
         let server = self.server;
-        let value = self.get_mut(key);
+        let value = self.lookup(key);
         let counter = match value {
             Some(_) => &server.stats.keyspace_hits,
             None => &server.stats.keyspace_misses,
@@ -131,6 +138,11 @@ impl<'a> Keyspace<'a> {
     /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).
     /// Either lookup stamps the key's access clock unless the client asked for NO-TOUCH.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.signal_if_waited(key);
+        self.lookup(key)
+    }
+
+    fn lookup(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(key);
         let clock = self.touch.then(|| self.lru_clock());
         let value = self.shard(key).keys.get_mut(key)?;
@@ -164,6 +176,7 @@ impl<'a> Keyspace<'a> {
 
     /// Stores a value, dropping any TTL (Redis's setKey).
     pub fn set(&mut self, key: &[u8], mut value: Value) {
+        self.signal_if_waited(key);
         value.set_lru(self.lru_clock());
         let shard = self.shard(key);
         shard.insert(key, value);
@@ -172,6 +185,7 @@ impl<'a> Keyspace<'a> {
 
     /// Stores a value, keeping the TTL of the key it replaces (SET KEEPTTL, in-place edits).
     pub fn set_keep_ttl(&mut self, key: &[u8], mut value: Value) {
+        self.signal_if_waited(key);
         value.set_lru(self.lru_clock());
         self.expire_if_needed(key);
         self.shard(key).insert(key, value);
@@ -210,4 +224,65 @@ fn not_locked(key: &[u8]) -> ! {
         "key {:?} used by a command but not locked: its key specs do not name it",
         String::from_utf8_lossy(key)
     )
+}
+
+// Blocked clients: the hooks `crate::blocking` serves them through.
+impl<'a> Keyspace<'a> {
+    /// Marks `key` ready if clients wait on it (one word read when nobody waits in its shard).
+    fn signal_if_waited(&mut self, key: &[u8]) {
+        let shard = self.shard(key);
+        if shard.blocking.is_some() && crate::blocking::is_waited(shard, key) {
+            self.mark_ready(key);
+        }
+    }
+
+    pub(crate) fn mark_ready(&mut self, key: &[u8]) {
+        if !self.ready.iter().any(|k| k.as_slice() == key) {
+            self.ready.push(SmallBytes::new(key));
+        }
+    }
+
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// The oldest key marked ready and not served yet.
+    pub(crate) fn next_ready(&mut self) -> Option<SmallBytes> {
+        (!self.ready.is_empty()).then(|| self.ready.remove(0))
+    }
+
+    /// The blocking table slot of `key`'s shard (which must be locked).
+    pub(crate) fn blocking_slot(
+        &mut self,
+        key: &[u8],
+    ) -> &mut Option<Box<dyn std::any::Any + Send>> {
+        &mut self.shard(key).blocking
+    }
+
+    /// Makes sure `key`'s shard is locked, taking it only if it is free: serving a blocked
+    /// client may need a shard outside the ascending order, which must not be waited for.
+    pub(crate) fn try_cover(&mut self, key: &[u8]) -> bool {
+        let index = shard_index(key);
+        if self.guards.iter().any(|(s, _)| *s == index) {
+            return true;
+        }
+        match self.server.dbs[self.db_index].try_lock(index) {
+            Some(guard) => {
+                self.guards.push((index, guard));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A view dropped with ready keys it did not serve (one a command made for itself, such
+/// as MOVE's view of the target database) hands them to the deferred list, which the
+/// dispatcher serves right after the command.
+impl Drop for Keyspace<'_> {
+    fn drop(&mut self) {
+        for key in self.ready.drain(..) {
+            self.server.blocking.defer(self.db_index, &key);
+        }
+    }
 }

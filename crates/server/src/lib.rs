@@ -1,6 +1,7 @@
 //! The Vireo server: networking, per-client state, command dispatch and the server-wide
 //! state commands run against. `run` is the whole life of a server process.
 
+pub mod blocking;
 pub mod client;
 pub mod commands;
 pub mod cron;
@@ -40,6 +41,8 @@ pub struct Server {
     pub commands: Table,
     pub clients: Clients,
     pub stats: Stats,
+    /// Clients blocked on keys (BLPOP and friends): counters and deferred ready keys.
+    pub blocking: blocking::Blocking,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -68,6 +71,7 @@ impl Server {
             commands: Table::build(),
             clients: Clients::default(),
             stats: Stats::default(),
+            blocking: blocking::Blocking::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),

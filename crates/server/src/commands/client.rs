@@ -1,5 +1,5 @@
 //! CLIENT: a connection's own settings (ID, SETNAME, GETNAME, SETINFO, REPLY, NO-EVICT,
-//! NO-TOUCH) and the view of every connection (LIST, INFO, KILL).
+//! NO-TOUCH) and the view of every connection (LIST, INFO, KILL, UNBLOCK).
 //!
 //! Other connections are seen through their `ClientHandle` in the server's registry: the
 //! fields they publish (database, RESP version, name, last command, buffer sizes) and the
@@ -24,6 +24,7 @@ pub const COMMANDS: &[Cmd] = &[
     Cmd::manual("client|list", list),
     Cmd::manual("client|info", info),
     Cmd::manual("client|kill", kill),
+    Cmd::manual("client|unblock", unblock),
     Cmd::manual("client|reply", reply),
     Cmd::manual("client|no-evict", no_evict),
     Cmd::manual("client|no-touch", no_touch),
@@ -220,6 +221,14 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
 fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
     let bits = client.flags.load(Ordering::Relaxed);
     let mut letters = String::new();
+    if client
+        .blocked
+        .lock()
+        .as_ref()
+        .is_some_and(|w| w.is_blocked())
+    {
+        letters.push('b');
+    }
     if closing_after_reply || bits & flag::CLOSE_AFTER_REPLY != 0 {
         letters.push('c');
     }
@@ -398,6 +407,28 @@ fn no_evict(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]: ends another client's blocking command as
+/// if it timed out, or with the UNBLOCKED error. 1 if it was blocked, else 0.
+fn unblock(ctx: &mut Ctx) -> CmdResult {
+    let error = match ctx.args.len() {
+        3 => false,
+        4 if ctx.arg(3).eq_ignore_ascii_case(b"timeout") => false,
+        4 if ctx.arg(3).eq_ignore_ascii_case(b"error") => true,
+        4 => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+        _ => {
+            return Err(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                errors::printable(ctx.arg(1), 128)
+            )
+            .into())
+        }
+    };
+    let id = vireo_resp::parse_int(ctx.arg(2)).ok_or(errors::NOT_INTEGER)?;
+    let unblocked = id > 0 && crate::blocking::unblock(ctx.server, id as u64, error);
+    ctx.reply.int(unblocked as i64);
+    Ok(())
+}
+
 /// CLIENT NO-TOUCH ON|OFF: this connection's reads leave keys' access times alone
 /// (TOUCH still touches).
 fn no_touch(ctx: &mut Ctx) -> CmdResult {
@@ -447,6 +478,8 @@ const HELP: &[&str] = &[
     "      The client library's version.",
     "SETNAME <name>",
     "    Name this connection <name> (an empty name clears it).",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    End the blocking command of client <clientid>, as a timeout or with an error.",
     "NO-EVICT (ON|OFF)",
     "    Keep this connection out of client eviction.",
     "NO-TOUCH (ON|OFF)",

@@ -5,6 +5,7 @@
 //! a client announcing a huge bulk length cannot make the server allocate it up front; the
 //! query buffer as a whole is capped by `client-query-buffer-limit`.
 
+use crate::blocking;
 use crate::client::{Client, NewClient, ReplyMode};
 use crate::exec::{execute, Scratch};
 use crate::stats::Stats;
@@ -32,6 +33,8 @@ where
         db: 0,
         reply_mode: ReplyMode::On,
         close_after_reply: false,
+        blocked: None,
+        deny_blocking: false,
     };
     let mut parser = RequestParser::new();
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
@@ -80,6 +83,12 @@ where
                 Ok(Some(args)) => {
                     processed += 1;
                     execute(&server, &mut client, &args, &mut reply, &mut scratch);
+                    if client.blocked.is_some()
+                        && !blocking::wait(&server, &mut client, &mut stream, &mut rbuf, &mut reply)
+                            .await
+                    {
+                        break 'conn;
+                    }
                     if client.close_after_reply || handle.is_killed() {
                         break;
                     }

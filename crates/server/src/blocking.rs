@@ -9,12 +9,13 @@
 //! UNBLOCK, or given up because the client went away.
 //!
 //! **Serving.** A write to a key someone waits on marks the key ready in the command's
-//! `Keyspace` (shards without waiters pay one word for the check). When the command is
-//! done and before its locks are released, `serve_ready` takes each ready key's waiters
-//! in FIFO order and runs their command again on the locked shards, as Redis 7 re-executes
-//! a blocked command after the command (or transaction) that made its key ready. The
-//! reply is written in the waiter's protocol and handed to its connection. No other client
-//! can take the element in between. What a served command writes (BLMOVE's destination)
+//! `Keyspace` (shards without waiters pay one word for the check). When the handler is
+//! done and before its locks are released, the dispatcher calls `serve_ready`, which takes
+//! each ready key's waiters in FIFO order and runs their command again on the locked
+//! shards, as Redis 7 re-executes a blocked command after the command (or transaction)
+//! that made its key ready: so LPUSH replies with the length including what the waiters
+//! then take. The reply is written in the waiter's protocol and handed to its connection.
+//! No other client can take the element in between. What a served command writes (BLMOVE's destination)
 //! may make more keys ready: those are served in the same pass, so chains of BLMOVE
 //! waiters move an element all the way along in one step.
 //!
@@ -28,7 +29,9 @@
 //! destination). Those the writing command did not lock are taken with `try_lock`, since
 //! they may lie outside the ascending lock order. If one is busy, the ready key is
 //! deferred: right after the command, with no lock held, the shards the waiter needs are
-//! locked in order and the key is served then. In that window another client may pop the
+//! locked in order and the key is served then (`serve_deferred`). Keys made ready through
+//! a view the dispatcher does not serve (MOVE's view of the target database) take the
+//! same path. In that window another client may pop the
 //! element first, exactly as if its command had run just before the write: nothing is lost
 //! or duplicated, and the waiter stays blocked until the next push.
 
@@ -122,7 +125,6 @@ enum Outcome {
 
 /// A client blocked on keys: what to run when one is ready, and how the wait ends.
 pub struct Waiter {
-    client_id: u64,
     db: usize,
     /// The keys the command names, in its order (it pops from the first that holds data).
     keys: Vec<Bytes>,
@@ -135,10 +137,6 @@ pub struct Waiter {
 }
 
 impl Waiter {
-    pub fn client_id(&self) -> u64 {
-        self.client_id
-    }
-
     fn is_claimed(&self) -> bool {
         self.claimed.load(Ordering::Acquire)
     }
@@ -161,7 +159,7 @@ impl Waiter {
         self.done.notify_one();
     }
 
-    /// The shards serving needs besides the waited keys: BLMOVE's destination.
+    /// The keys whose shards serving needs: the waited keys and BLMOVE's destination.
     fn keys_to_lock(&self) -> impl Iterator<Item = &[u8]> {
         self.keys
             .iter()
@@ -180,7 +178,6 @@ impl Waiter {
 /// keys' shards locked; the connection then waits in `wait`.
 pub fn block(ctx: &mut Ctx, keys: &[Bytes], pop: Pop, deadline: Option<Instant>) {
     let waiter = Arc::new(Waiter {
-        client_id: ctx.client.id(),
         db: ctx.db.db_index(),
         keys: keys.to_vec(),
         pop,

@@ -69,6 +69,7 @@ fn count_list_and_command_agree_on_the_implemented_commands() {
         "client",
         "client|list",
         "client|kill",
+        "client|unblock",
         "reset",
         "get",
         "ping",
@@ -78,7 +79,7 @@ fn count_list_and_command_agree_on_the_implemented_commands() {
     for name in [
         "client|pause",
         "client|tracking",
-        "client|unblock",
+        "client|unpause",
         "client|caching",
     ] {
         assert!(

@@ -371,6 +371,69 @@ fn pipelines_and_resp3(s: &Server) -> Log {
     log
 }
 
+fn sorted_sets(s: &Server) -> Log {
+    let mut log = Log::default();
+    let (mut w, mut a, mut b, mut c) = (s.raw(), s.raw(), s.raw(), s.raw());
+    c.cmd(&["HELLO", "3"]);
+    send(&mut a, &["BZPOPMIN", "z1", "z2", "0"]);
+    wait_blocked(&mut w, 1);
+    send(&mut b, &["BZPOPMAX", "z2", "0"]);
+    wait_blocked(&mut w, 2);
+    send(&mut c, &["BZMPOP", "0", "1", "z2", "MIN", "COUNT", "2"]);
+    wait_blocked(&mut w, 3);
+    let zadd = [
+        "ZADD", "z2", "1", "a", "2.5", "b", "3", "c", "inf", "d", "5", "e",
+    ];
+    log.check("zadd", w.cmd(&zadd), &int(5));
+    log.check(
+        "bzpopmin",
+        read(&mut a),
+        &array(vec![bulk("z2"), bulk("a"), bulk("1")]),
+    );
+    log.check(
+        "bzpopmax",
+        read(&mut b),
+        &array(vec![bulk("z2"), bulk("d"), bulk("inf")]),
+    );
+    log.record("bzmpop (RESP3)", read(&mut c));
+    log.check("left", w.cmd(&["ZCARD", "z2"]), &int(1));
+    // A list waiter and a sorted-set waiter on one key: each type serves its own.
+    send(&mut a, &["BLPOP", "k", "0"]);
+    wait_blocked(&mut w, 1);
+    send(&mut b, &["BZPOPMIN", "k", "0"]);
+    wait_blocked(&mut w, 2);
+    log.check("zadd k", w.cmd(&["ZADD", "k", "7", "m"]), &int(1));
+    log.check(
+        "bzpopmin k",
+        read(&mut b),
+        &array(vec![bulk("k"), bulk("m"), bulk("7")]),
+    );
+    log.check(
+        "list waiter left",
+        int_field(&mut w, "blocked_clients"),
+        &int(1),
+    );
+    log.check("rpush k", w.cmd(&["RPUSH", "k", "x"]), &int(1));
+    log.check("blpop k", read(&mut a), &key_elem("k", "x"));
+    // A store into a waited key serves it too.
+    send(
+        &mut a,
+        &["BZMPOP", "0", "2", "none", "u", "MAX", "COUNT", "10"],
+    );
+    wait_blocked(&mut w, 1);
+    w.cmd(&["ZADD", "z1", "1", "p", "2", "q"]);
+    let store = ["ZRANGESTORE", "u", "z1", "0", "-1"];
+    log.check("zrangestore", w.cmd(&store), &int(2));
+    log.record("bzmpop (RESP2)", read(&mut a));
+    log.check("u gone", w.cmd(&["EXISTS", "u"]), &int(0));
+    log
+}
+
+#[test]
+fn sorted_sets_like_redis() {
+    same_as_redis(sorted_sets);
+}
+
 #[test]
 fn fifo_order_matches_redis() {
     same_as_redis(served_in_fifo_order);
@@ -432,6 +495,7 @@ fn timeout_errors_are_redis_7_2s() {
         ] {
             assert_eq!(c.cmd(&["BLPOP", "k", timeout]), e(expected), "{timeout}");
             assert_eq!(c.cmd(&["BLMPOP", timeout, "1", "k", "LEFT"]), e(expected));
+            assert_eq!(c.cmd(&["BZPOPMAX", "k", timeout]), e(expected));
         }
     };
     check(&Server::vireo(&[]));

@@ -11,7 +11,8 @@
 //! milliseconds rounded up, negative refused, and a deadline beyond the clock's range
 //! refused as out of range (Redis 7.2).
 
-use super::list::{move_and_reply, parse_end, parse_mpop, pop_and_reply};
+use super::list::{self, move_and_reply, parse_end};
+use super::zset::{self, PopShape};
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::blocking;
 use bytes::Bytes;
@@ -26,6 +27,9 @@ pub const COMMANDS: &[Cmd] = &[
     Cmd::keys("blmove", blmove),
     Cmd::keys("brpoplpush", brpoplpush),
     Cmd::keys("blmpop", blmpop),
+    Cmd::keys("bzpopmin", bzpopmin),
+    Cmd::keys("bzpopmax", bzpopmax),
+    Cmd::keys("bzmpop", bzmpop),
 ];
 
 const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
@@ -41,6 +45,10 @@ pub enum Pop {
     ListMove { from: End, to: End, dst: Bytes },
     /// BLMPOP: up to `count` elements, replied as `[key, [elements]]`.
     ListMany { end: End, count: usize },
+    /// BZPOPMIN/BZPOPMAX: the lowest (highest) member, replied as `[key, member, score]`.
+    ZSet { from_max: bool },
+    /// BZMPOP: up to `count` members, replied as `[key, [[member, score], ...]]`.
+    ZSetMany { from_max: bool, count: usize },
 }
 
 impl Pop {
@@ -52,12 +60,22 @@ impl Pop {
             Pop::List { end } => pop_first(ctx, keys, *end, None),
             Pop::ListMany { end, count } => pop_first(ctx, keys, *end, Some(*count)),
             Pop::ListMove { from, to, dst } => move_and_reply(ctx, &keys[0], dst, *from, *to),
+            Pop::ZSet { from_max } => zpop_first(ctx, keys, *from_max, 1, PopShape::Blocking),
+            Pop::ZSetMany { from_max, count } => {
+                zpop_first(ctx, keys, *from_max, *count, PopShape::WithKey)
+            }
         }
     }
 
-    /// Whether a ready key holding `value` can serve this pop (a list for the list pops).
+    /// Whether a ready key holding `value` can serve this pop (a list for the list pops,
+    /// a sorted set for the others).
     pub fn wants(&self, value: &Value) -> bool {
-        matches!(value, Value::List { .. })
+        match self {
+            Pop::List { .. } | Pop::ListMove { .. } | Pop::ListMany { .. } => {
+                matches!(value, Value::List { .. })
+            }
+            Pop::ZSet { .. } | Pop::ZSetMany { .. } => matches!(value, Value::ZSet { .. }),
+        }
     }
 
     /// The key written besides the popped one: BLMOVE's destination.
@@ -84,7 +102,22 @@ fn pop_first(
     count: Option<usize>,
 ) -> Result<bool, CmdError> {
     for key in keys {
-        if pop_and_reply(ctx, key, end, count, true)?.is_some() {
+        if list::pop_and_reply(ctx, key, end, count, true)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn zpop_first(
+    ctx: &mut Ctx,
+    keys: &[Bytes],
+    from_max: bool,
+    count: usize,
+    shape: PopShape,
+) -> Result<bool, CmdError> {
+    for key in keys {
+        if zset::pop_and_reply(ctx, key, from_max, count, shape)? {
             return Ok(true);
         }
     }
@@ -165,7 +198,7 @@ fn move_blocking(ctx: &mut Ctx, from: End, to: End, timeout: &[u8]) -> CmdResult
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 fn blmpop(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
-    let (numkeys, end, count) = parse_mpop(&args[2..])?;
+    let (numkeys, end, count) = list::parse_mpop(&args[2..])?;
     let deadline = parse_timeout(&args[1], ctx.now_ms)?;
     pop_or_block(
         ctx,
@@ -175,9 +208,91 @@ fn blmpop(ctx: &mut Ctx) -> CmdResult {
     )
 }
 
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
+    keys_then_timeout(ctx, Pop::ZSet { from_max: false })
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
+    keys_then_timeout(ctx, Pop::ZSet { from_max: true })
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+fn bzmpop(ctx: &mut Ctx) -> CmdResult {
+    let args = ctx.args;
+    let mpop = zset::parse_mpop(args, 2)?;
+    let deadline = parse_timeout(&args[1], ctx.now_ms)?;
+    let pop = Pop::ZSetMany {
+        from_max: mpop.from_max,
+        count: mpop.count,
+    };
+    pop_or_block(ctx, &args[mpop.keys], pop, deadline)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::{Client, NewClient, ReplyMode};
+    use crate::exec::{execute, Scratch};
+    use crate::Server;
+    use vireo_resp::Reply;
+
+    fn client(server: &Server, deny_blocking: bool) -> Client {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let conn = NewClient {
+            addr,
+            laddr: addr,
+            fd: -1,
+            unix_path: None,
+        };
+        assert!(server.clients.try_reserve(usize::MAX));
+        Client {
+            handle: server.clients.register(conn, 0),
+            db: 0,
+            authenticated: true,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            blocked: None,
+            deny_blocking,
+        }
+    }
+
+    fn run(server: &Server, client: &mut Client, args: &[&str]) -> Vec<u8> {
+        let args: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
+        let mut reply = Reply::new();
+        execute(server, client, &args, &mut reply, &mut Scratch::default());
+        reply.buf.to_vec()
+    }
+
+    /// Inside MULTI/EXEC and scripts (`deny_blocking`) nothing blocks: the empty reply of
+    /// each command comes at once, as Redis gives it there.
+    #[test]
+    fn denied_blocking_answers_at_once() {
+        let server = Server::new(vireo_config::Config::default());
+        let mut c = client(&server, true);
+        for (args, expected) in [
+            (&["BLPOP", "k", "0"][..], &b"*-1\r\n"[..]),
+            (&["BRPOP", "k", "j", "0"], b"*-1\r\n"),
+            (&["BLMPOP", "0", "1", "k", "LEFT"], b"*-1\r\n"),
+            (&["BZPOPMIN", "k", "0"], b"*-1\r\n"),
+            (&["BZMPOP", "0", "1", "k", "MAX"], b"*-1\r\n"),
+            (&["BLMOVE", "k", "d", "LEFT", "LEFT", "0"], b"$-1\r\n"),
+            (&["BRPOPLPUSH", "k", "d", "0"], b"$-1\r\n"),
+            // Arguments are still checked first.
+            (&["BLPOP", "k", "-1"], b"-ERR timeout is negative\r\n"),
+        ] {
+            assert_eq!(run(&server, &mut c, args), expected, "{args:?}");
+            assert!(c.blocked.is_none());
+        }
+        assert_eq!(server.blocking.blocked_clients(), 0);
+        // The same client allowed to block registers a waiter and writes nothing.
+        c.deny_blocking = false;
+        assert_eq!(run(&server, &mut c, &["BLPOP", "k", "0"]), b"");
+        assert!(c.blocked.is_some());
+        assert_eq!(server.blocking.blocked_clients(), 1);
+        assert_eq!(crate::blocking::blocking_keys(&server), (1, 0));
+    }
 
     fn err(arg: &str) -> String {
         parse_timeout(arg.as_bytes(), 1_700_000_000_000)

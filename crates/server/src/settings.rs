@@ -2,7 +2,7 @@
 //! `vireo_config::Config` at startup and again after every CONFIG SET, so the hot paths
 //! read a plain struct instead of the directive table.
 
-use vireo_config::{Config, LogLevel, Permission};
+use vireo_config::{BufferLimit, Config, LogLevel, Permission, Value};
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -34,6 +34,29 @@ pub struct Settings {
     pub dir: String,
     pub appendonly: bool,
     pub encodings: Encodings,
+    /// `client-output-buffer-limit` for the classes Vireo has (no replicas yet).
+    pub output_limits: OutputLimits,
+}
+
+/// `client-output-buffer-limit` of the normal and pubsub classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputLimits {
+    pub normal: BufferLimit,
+    pub pubsub: BufferLimit,
+}
+
+impl OutputLimits {
+    pub fn from_config(c: &Config) -> OutputLimits {
+        let Some(Value::ClientOutputBufferLimit([normal, _replica, pubsub])) =
+            c.value("client-output-buffer-limit")
+        else {
+            unreachable!("client-output-buffer-limit holds buffer limits")
+        };
+        OutputLimits {
+            normal: *normal,
+            pubsub: *pubsub,
+        }
+    }
 }
 
 /// The thresholds at which collections leave their compact encodings.
@@ -103,6 +126,7 @@ impl Default for Settings {
             dir: ".".into(),
             appendonly: false,
             encodings: Encodings::default(),
+            output_limits: OutputLimits::from_config(&Config::default()),
         }
     }
 }
@@ -140,6 +164,7 @@ impl Settings {
             dir: c.dir().to_string_lossy().into_owned(),
             appendonly: c.appendonly(),
             encodings: Encodings::from_config(c),
+            output_limits: OutputLimits::from_config(c),
         }
     }
 

@@ -51,6 +51,8 @@ pub struct ClientHandle {
     pub buffers: BufferStats,
     /// The wait of a client blocked by BLPOP and friends (CLIENT LIST `b`, CLIENT UNBLOCK).
     pub blocked: Mutex<Option<Arc<Waiter>>>,
+    /// Pub/sub messages on their way to this client, and its subscription counts.
+    pub outbox: crate::pubsub::Outbox,
 }
 
 /// A connection's buffer sizes, published with relaxed stores once per batch of commands.
@@ -139,6 +141,8 @@ pub struct Client {
     /// Blocking commands answer at once instead of blocking (Redis's CLIENT_DENY_BLOCKING:
     /// inside MULTI/EXEC and scripts).
     pub deny_blocking: bool,
+    /// Channels, patterns and shard channels this client is subscribed to.
+    pub subs: crate::pubsub::Subscriptions,
 }
 
 impl Client {
@@ -202,6 +206,7 @@ impl Clients {
             last_command: AtomicPtr::new(std::ptr::null_mut()),
             buffers: BufferStats::default(),
             blocked: Mutex::new(None),
+            outbox: Default::default(),
         });
         self.map.lock().insert(id, handle.clone());
         handle

@@ -58,6 +58,12 @@ fn run(
     if !client.authenticated && cmd.spec.flags & flags::NO_AUTH == 0 {
         return reject(server, cmd, reply, errors::NOAUTH);
     }
+    // A RESP2 subscriber may only run the pub/sub commands, PING, QUIT and RESET.
+    if client.subs.any() && !reply.resp3() {
+        if let Some(msg) = crate::commands::pubsub::check_subscribed_mode(cmd.spec.name) {
+            return reject(server, cmd, reply, &msg);
+        }
+    }
     let Some(handler) = cmd.handler else {
         let msg = errors::NOT_IMPLEMENTED_YET.replace("%s", cmd.spec.name);
         return reject(server, cmd, reply, &msg);

@@ -28,6 +28,7 @@
 //! The instantaneous rates (`instantaneous_ops_per_sec`, `..._kbps`) and the memory peak
 //! come from [`sample_ops`], which the cron calls on every tick.
 
+use crate::pubsub::Kind;
 use crate::stats::{CommandStats, Stats};
 use crate::{Server, REDIS_VERSION, VIREO_VERSION};
 use parking_lot::Mutex;
@@ -176,11 +177,11 @@ fn clients_section(server: &Server, out: &mut String) {
     field!(out, "maxclients", "{}", server.settings.read().maxclients);
     let blocking = &server.blocking;
     field!(out, "blocked_clients", "{}", blocking.blocked_clients());
-    // No client-side caching, pub/sub or WATCH yet: these are their idle values, to be
-    // replaced by real counts when those features land.
-    for name in ["tracking_clients", "pubsub_clients", "watching_clients"] {
-        field!(out, name, "0");
-    }
+    // No client-side caching or WATCH yet: these are their idle values, to be replaced by
+    // real counts when those features land.
+    field!(out, "tracking_clients", "0");
+    field!(out, "pubsub_clients", "{}", server.pubsub.clients());
+    field!(out, "watching_clients", "0");
     let in_timeout_table = blocking.clients_in_timeout_table();
     field!(out, "clients_in_timeout_table", "{in_timeout_table}");
     field!(out, "total_watched_keys", "0");
@@ -414,7 +415,7 @@ fn stats_section(server: &Server, out: &mut String) {
         field!(out, name, "0");
     }
     field!(out, "expired_keys", "{}", Stats::get(&s.expired_keys));
-    // No eviction, pub/sub, fork, MIGRATE, replicas, defragmentation or tracking yet.
+    // No eviction, fork, MIGRATE, replicas, defragmentation or tracking yet.
     for name in [
         "evicted_keys",
         "evicted_clients",
@@ -425,10 +426,11 @@ fn stats_section(server: &Server, out: &mut String) {
     }
     field!(out, "keyspace_hits", "{}", Stats::get(&s.keyspace_hits));
     field!(out, "keyspace_misses", "{}", Stats::get(&s.keyspace_misses));
+    let pubsub = &server.pubsub;
+    field!(out, "pubsub_channels", "{}", pubsub.len(Kind::Channel));
+    field!(out, "pubsub_patterns", "{}", pubsub.len(Kind::Pattern));
+    field!(out, "pubsubshard_channels", "{}", pubsub.len(Kind::Shard));
     for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -465,7 +467,12 @@ fn stats_section(server: &Server, out: &mut String) {
         Stats::get(&s.client_qbuf_limit_disconnections)
     );
     // No output buffer limits are enforced yet.
-    field!(out, "client_output_buffer_limit_disconnections", "0");
+    field!(
+        out,
+        "client_output_buffer_limit_disconnections",
+        "{}",
+        Stats::get(&s.client_output_buffer_limit_disconnections)
+    );
 }
 
 fn replication_section(server: &Server, out: &mut String) {

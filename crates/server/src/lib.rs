@@ -12,6 +12,7 @@ pub mod keyspace;
 pub mod lazyfree;
 pub mod log;
 pub mod net;
+pub mod pubsub;
 pub mod settings;
 pub mod stats;
 
@@ -43,6 +44,8 @@ pub struct Server {
     pub stats: Stats,
     /// Clients blocked on keys (BLPOP and friends): counters and deferred ready keys.
     pub blocking: blocking::Blocking,
+    /// Subscriptions and message delivery.
+    pub pubsub: pubsub::PubSub,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -72,6 +75,7 @@ impl Server {
             clients: Clients::default(),
             stats: Stats::default(),
             blocking: blocking::Blocking::default(),
+            pubsub: pubsub::PubSub::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),

@@ -18,6 +18,7 @@ pub struct Stats {
     pub total_error_replies: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     pub client_qbuf_limit_disconnections: AtomicU64,
+    pub client_output_buffer_limit_disconnections: AtomicU64,
     /// Writes since the last save (`rdb_changes_since_last_save`).
     pub dirty: AtomicU64,
     /// Error replies by their first word (`errorstat_ERR:count=3`).
@@ -60,6 +61,7 @@ impl Stats {
             &self.total_error_replies,
             &self.unexpected_error_replies,
             &self.client_qbuf_limit_disconnections,
+            &self.client_output_buffer_limit_disconnections,
         ] {
             c.store(0, Ordering::Relaxed);
         }

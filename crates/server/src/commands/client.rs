@@ -12,6 +12,7 @@ use super::connection::validate_client_name;
 use super::{Cmd, CmdError, CmdResult, Ctx};
 use crate::client::{flag, ClientHandle, ReplyMode};
 use crate::errors;
+use crate::pubsub::Kind;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -107,10 +108,14 @@ impl ClientType {
         })
     }
 
-    /// Every connection is a normal one: no connection is a replica, a master link or a
-    /// subscriber in this server yet.
-    fn of(_client: &ClientHandle) -> ClientType {
-        ClientType::Normal
+    /// A connection with subscriptions is a pubsub one; the others are normal (no
+    /// connection is a replica or a master link in this server yet).
+    fn of(client: &ClientHandle) -> ClientType {
+        if client.outbox.subscribed() {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
     }
 }
 
@@ -190,7 +195,15 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
         rbs = ctx.reply.buf.capacity();
         rbp = rbp.max(obl);
     }
-    let tot_mem = std::mem::size_of::<ClientHandle>()
+    let (oll, omem) = client.outbox.pending();
+    let outbox = &client.outbox;
+    let (sub, psub, ssub) = (
+        outbox.count(Kind::Channel),
+        outbox.count(Kind::Pattern),
+        outbox.count(Kind::Shard),
+    );
+    let tot_mem = omem
+        + std::mem::size_of::<ClientHandle>()
         + std::mem::size_of::<crate::client::Client>()
         + qbuf
         + qbuf_free
@@ -199,8 +212,8 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} \
-         sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} \
-         multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll=0 omem=0 tot-mem={tot_mem} events=r \
+         sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} \
+         multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events=r \
          cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         client.id,
         client.addr,
@@ -221,6 +234,9 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
 fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
     let bits = client.flags.load(Ordering::Relaxed);
     let mut letters = String::new();
+    if client.outbox.subscribed() {
+        letters.push('P');
+    }
     if client
         .blocked
         .lock()

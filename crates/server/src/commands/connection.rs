@@ -18,6 +18,17 @@ pub const COMMANDS: &[Cmd] = &[
 ];
 
 fn ping(ctx: &mut Ctx) -> CmdResult {
+    // A RESP2 subscriber gets its pong as a message-like array: "pong" and the argument.
+    if ctx.client.subs.any() && !ctx.reply.resp3() {
+        if ctx.args.len() > 2 {
+            return Err(ctx.wrong_arity());
+        }
+        let arg = ctx.args.get(1).map_or(&b""[..], |a| &a[..]);
+        ctx.reply.array(2);
+        ctx.reply.bulk(b"pong");
+        ctx.reply.bulk(arg);
+        return Ok(());
+    }
     match ctx.args.len() {
         1 => ctx.reply.simple("PONG"),
         2 => ctx.reply.bulk(ctx.arg(1)),
@@ -164,10 +175,11 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 
 /// RESET: the connection's state as if it had just connected — replies on, database 0,
 /// RESP2, no name, NO-EVICT and NO-TOUCH off, and unauthenticated again when the default
-/// user needs a password. The library name and version stay, as in Redis. (MULTI, WATCH,
-/// subscriptions and tracking do not exist in this server yet, so there is nothing of
+/// user needs a password, no subscriptions. The library name and version stay, as in Redis.
+/// (MULTI, WATCH and tracking do not exist in this server yet, so there is nothing of
 /// theirs to undo.)
 fn reset(ctx: &mut Ctx) -> CmdResult {
+    ctx.server.pubsub.unsubscribe_all(ctx.client);
     let client = &mut *ctx.client;
     // A reply already being skipped by CLIENT REPLY SKIP stays skipped: Redis clears only
     // OFF and a SKIP that has not started.

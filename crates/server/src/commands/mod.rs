@@ -15,6 +15,7 @@ pub mod expire;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -172,6 +173,7 @@ fn families() -> impl Iterator<Item = &'static Cmd> {
         hash::COMMANDS,
         keys::COMMANDS,
         list::COMMANDS,
+        pubsub::COMMANDS,
         server::COMMANDS,
         set::COMMANDS,
         sort::COMMANDS,

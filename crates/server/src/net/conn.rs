@@ -6,7 +6,7 @@
 //! query buffer as a whole is capped by `client-query-buffer-limit`.
 
 use crate::blocking;
-use crate::client::{Client, NewClient, ReplyMode};
+use crate::client::{Client, ClientHandle, NewClient, ReplyMode};
 use crate::exec::{execute, Scratch};
 use crate::stats::Stats;
 use crate::{log_verbose, log_warning, Server};
@@ -35,6 +35,7 @@ where
         close_after_reply: false,
         blocked: None,
         deny_blocking: false,
+        subs: Default::default(),
     };
     let mut parser = RequestParser::new();
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
@@ -48,8 +49,18 @@ where
         };
         let want = parser.bytes_wanted(rbuf.len()).clamp(READ_CHUNK, READ_MAX);
         rbuf.reserve(want);
+        // Subscribers are never closed for being idle, as in Redis.
+        let timeout = if client.subs.any() { 0 } else { timeout };
         let read = tokio::select! {
             r = stream.read_buf(&mut rbuf) => r,
+            _ = handle.outbox.notify.notified() => {
+                // Pub/sub messages: written as soon as they come.
+                handle.outbox.drain_into(&mut reply.buf);
+                if !write_replies(&server, &handle, &mut stream, &mut reply).await {
+                    break 'conn;
+                }
+                continue 'conn;
+            }
             _ = handle.kill_notify.notified() => break 'conn,
             _ = idle(timeout) => {
                 log_verbose!("Closing idle client");
@@ -82,6 +93,10 @@ where
             match parser.parse(&mut rbuf, limits) {
                 Ok(Some(args)) => {
                     processed += 1;
+                    // Messages that came before this command go before its reply.
+                    if client.subs.any() {
+                        handle.outbox.drain_into(&mut reply.buf);
+                    }
                     execute(&server, &mut client, &args, &mut reply, &mut scratch);
                     if client.blocked.is_some()
                         && !blocking::wait(&server, &mut client, &mut stream, &mut rbuf, &mut reply)
@@ -115,12 +130,9 @@ where
             reply.len(),
             reply.buf.capacity(),
         );
-        if !reply.is_empty() {
-            Stats::add(&server.stats.net_output_bytes, reply.len() as u64);
-            if stream.write_all(&reply.buf).await.is_err() {
-                break;
-            }
-            reply.buf.clear();
+        handle.outbox.drain_into(&mut reply.buf);
+        if !write_replies(&server, &handle, &mut stream, &mut reply).await {
+            break;
         }
         if client.close_after_reply || handle.is_killed() {
             break;
@@ -133,8 +145,58 @@ where
             reply.buf = BytesMut::with_capacity(READ_CHUNK);
         }
     }
+    server.pubsub.unsubscribe_all(&mut client);
     let _ = stream.shutdown().await;
     server.clients.unregister(handle.id);
+}
+
+/// Writes what `reply` holds and empties it; false if the connection must close (the
+/// socket failed, or the client was killed meanwhile: a client that does not read is
+/// not waited for).
+async fn write_replies<S>(
+    server: &Server,
+    handle: &ClientHandle,
+    stream: &mut S,
+    reply: &mut Reply,
+) -> bool
+where
+    S: AsyncWrite + Unpin,
+{
+    if reply.is_empty() {
+        return true;
+    }
+    // client-output-buffer-limit: the class of a client with subscriptions is pubsub.
+    let limits = server.settings.read().output_limits;
+    let limit = if handle.outbox.subscribed() {
+        limits.pubsub
+    } else {
+        limits.normal
+    };
+    let len = reply.len() as u64;
+    if limit.hard_bytes > 0 && len >= limit.hard_bytes {
+        crate::pubsub::close_for_output_limit(server, handle);
+        return false;
+    }
+    // Above the soft limit, the write may take up to the soft seconds.
+    let soft = limit.soft_bytes > 0 && len >= limit.soft_bytes;
+    let grace = async {
+        if !soft {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(Duration::from_secs(limit.soft_seconds) + Duration::from_millis(999))
+            .await;
+    };
+    Stats::add(&server.stats.net_output_bytes, reply.len() as u64);
+    let written = tokio::select! {
+        r = stream.write_all(&reply.buf) => r.is_ok(),
+        _ = handle.kill_notify.notified() => false,
+        _ = grace => {
+            crate::pubsub::close_for_output_limit(server, handle);
+            false
+        }
+    };
+    reply.buf.clear();
+    written
 }
 
 /// Resolves when a client has been idle for `timeout` seconds; never when it is 0.

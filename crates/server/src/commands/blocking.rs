@@ -255,6 +255,7 @@ mod tests {
             close_after_reply: false,
             blocked: None,
             deny_blocking,
+            subs: Default::default(),
         }
     }
 

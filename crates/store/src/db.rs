@@ -10,6 +10,13 @@ use crate::dict::Dict;
 use crate::value::Value;
 use parking_lot::{Mutex, MutexGuard};
 use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The clients watching keys of a shard (WATCH): by key, the "dirty" flag of each
+/// watching client (Redis's CLIENT_DIRTY_CAS), set when the key changes.
+pub type Watchers = HashMap<SmallBytes, Vec<Arc<AtomicBool>>>;
 
 /// Shards per database. A power of two dividing 16384, so a shard is a set of whole slots.
 pub const SHARDS: usize = 64;
@@ -43,6 +50,10 @@ pub struct Shard {
     /// the shard's place, not to its data: `take_data` and `swap_data` (FLUSHALL, SWAPDB)
     /// leave it where it is, as Redis's blocked clients stay with their database index.
     pub blocking: Option<Box<dyn Any + Send>>,
+    /// Keys of this shard that clients WATCH, `None` while nobody watches here, so a write
+    /// checks one word. Under the shard's lock, so WATCH and a write of the key are
+    /// ordered. Like `blocking`, it stays with the shard's place (FLUSHALL, SWAPDB).
+    pub watched: Option<Box<Watchers>>,
 }
 
 impl Shard {
@@ -53,8 +64,69 @@ impl Shard {
         self.expires.get(key).copied()
     }
 
+    /// Flags the clients watching `key` (every change of a key goes through here: the
+    /// `Shard` methods that write call it, and in-place edits through the server's
+    /// keyspace view). One word read when nobody watches in this shard.
+    #[inline]
+    pub fn touch(&self, key: &[u8]) {
+        if let Some(watched) = &self.watched {
+            if let Some(flags) = watched.get(key) {
+                for flag in flags {
+                    flag.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// Flags the watchers of every watched key that exists here (FLUSHDB, SWAPDB: a
+    /// watched key that did not exist is not changed by emptying the database).
+    pub fn touch_existing(&self) {
+        if let Some(watched) = &self.watched {
+            for (key, flags) in watched.iter() {
+                if self.keys.contains_key(key.as_slice()) {
+                    for flag in flags {
+                        flag.store(true, Ordering::Release);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Registers `flag` as watching `key`; true if nobody watched the key before.
+    pub fn watch(&mut self, key: &[u8], flag: &Arc<AtomicBool>) -> bool {
+        let watched = self.watched.get_or_insert_with(Default::default);
+        let (flags, new) = match watched.get_mut(key) {
+            Some(flags) => (flags, false),
+            None => (watched.entry(SmallBytes::new(key)).or_default(), true),
+        };
+        if !flags.iter().any(|f| Arc::ptr_eq(f, flag)) {
+            flags.push(flag.clone());
+        }
+        new
+    }
+
+    /// Removes `flag` from the watchers of `key`; true if the key has no watcher left.
+    pub fn unwatch(&mut self, key: &[u8], flag: &Arc<AtomicBool>) -> bool {
+        let Some(watched) = self.watched.as_mut() else {
+            return false;
+        };
+        let mut gone = false;
+        if let Some(flags) = watched.get_mut(key) {
+            flags.retain(|f| !Arc::ptr_eq(f, flag));
+            if flags.is_empty() {
+                watched.remove(key);
+                gone = true;
+            }
+        }
+        if watched.is_empty() {
+            self.watched = None;
+        }
+        gone
+    }
+
     /// Sets the expiry of an existing key.
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
+        self.touch(key);
         match self.expires.get_mut(key) {
             Some(at) => *at = at_ms,
             None => {
@@ -65,7 +137,11 @@ impl Shard {
 
     /// Removes the expiry of a key; true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        !self.expires.is_empty() && self.expires.remove(key).is_some()
+        let had = !self.expires.is_empty() && self.expires.remove(key).is_some();
+        if had {
+            self.touch(key);
+        }
+        had
     }
 
     /// Is the key logically expired at `now_ms`?
@@ -75,6 +151,7 @@ impl Shard {
 
     /// Inserts or replaces a value, leaving any expiry as it is.
     pub fn insert(&mut self, key: &[u8], value: Value) -> Option<Value> {
+        self.touch(key);
         if let Some(slot) = self.keys.get_mut(key) {
             return Some(std::mem::replace(slot, value));
         }
@@ -85,6 +162,7 @@ impl Shard {
     /// Removes a key and its expiry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
         let (_, value) = self.keys.remove(key)?;
+        self.touch(key);
         self.persist(key);
         Some(value)
     }
@@ -100,6 +178,7 @@ impl Shard {
             keys: std::mem::take(&mut self.keys),
             expires: std::mem::take(&mut self.expires),
             blocking: None,
+            watched: None,
         }
     }
 

@@ -53,6 +53,13 @@ pub struct ClientHandle {
     pub blocked: Mutex<Option<Arc<Waiter>>>,
     /// Pub/sub messages on their way to this client, and its subscription counts.
     pub outbox: crate::pubsub::Outbox,
+    /// Commands queued since MULTI, -1 outside a transaction (CLIENT LIST `multi=`, `x`).
+    pub multi: AtomicI64,
+    /// Keys this client WATCHes (CLIENT LIST `watch=`).
+    pub watched_keys: AtomicUsize,
+    /// Set when a watched key changes (Redis's CLIENT_DIRTY_CAS; CLIENT LIST `d`): the
+    /// flag the shards' watch tables hold for this client.
+    pub watch_dirty: Arc<AtomicBool>,
 }
 
 /// A connection's buffer sizes, published with relaxed stores once per batch of commands.
@@ -143,6 +150,10 @@ pub struct Client {
     pub deny_blocking: bool,
     /// Channels, patterns and shard channels this client is subscribed to.
     pub subs: crate::pubsub::Subscriptions,
+    /// The transaction being queued, between MULTI and EXEC/DISCARD.
+    pub multi: Option<crate::commands::multi::Multi>,
+    /// The keys this client WATCHes: (database, key).
+    pub watched: Vec<(usize, vireo_store::SmallBytes)>,
 }
 
 impl Client {
@@ -207,6 +218,9 @@ impl Clients {
             buffers: BufferStats::default(),
             blocked: Mutex::new(None),
             outbox: Default::default(),
+            multi: AtomicI64::new(-1),
+            watched_keys: AtomicUsize::new(0),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
         });
         self.map.lock().insert(id, handle.clone());
         handle

@@ -3,7 +3,8 @@
 //! command's keys are locked, the handler runs, and statistics are recorded.
 
 use crate::client::{Client, ReplyMode};
-use crate::commands::{Command, Ctx, Locking};
+use crate::commands::multi;
+use crate::commands::{Command, Ctx, Handler, Locking};
 use crate::errors;
 use crate::keyspace::Keyspace;
 use crate::stats::Stats;
@@ -45,50 +46,99 @@ fn run(
     scratch: &mut Scratch,
 ) {
     let Some(cmd) = resolve(server, args, reply) else {
+        multi::flag_error(client);
         return;
     };
     // CLIENT LIST shows the command even when it is then rejected, as in Redis.
     client.handle.set_last_command(cmd.spec);
     if !cmd.spec.arity_ok(args.len()) {
-        return reject(server, cmd, reply, &errors::wrong_arity(cmd.spec.name));
+        return reject(
+            server,
+            client,
+            cmd,
+            reply,
+            &errors::wrong_arity(cmd.spec.name),
+        );
     }
     if let Err(msg) = check_protected(server, client, cmd) {
-        return reject(server, cmd, reply, &msg);
+        return reject(server, client, cmd, reply, &msg);
     }
     if !client.authenticated && cmd.spec.flags & flags::NO_AUTH == 0 {
-        return reject(server, cmd, reply, errors::NOAUTH);
+        return reject(server, client, cmd, reply, errors::NOAUTH);
+    }
+    let in_multi = client.multi.is_some();
+    if in_multi && cmd.spec.flags & flags::NO_MULTI != 0 {
+        return reject(server, client, cmd, reply, multi::NOT_ALLOWED);
     }
     // A RESP2 subscriber may only run the pub/sub commands, PING, QUIT and RESET.
     if client.subs.any() && !reply.resp3() {
         if let Some(msg) = crate::commands::pubsub::check_subscribed_mode(cmd.spec.name) {
-            return reject(server, cmd, reply, &msg);
+            return reject(server, client, cmd, reply, &msg);
         }
     }
     let Some(handler) = cmd.handler else {
         let msg = errors::NOT_IMPLEMENTED_YET.replace("%s", cmd.spec.name);
-        return reject(server, cmd, reply, &msg);
+        return reject(server, client, cmd, reply, &msg);
     };
+    if in_multi && !multi::runs_inside_multi(cmd.spec.name) {
+        multi::queue(client, args);
+        reply.simple("QUEUED");
+        return;
+    }
+    call(server, client, cmd, handler, args, reply, &mut scratch.keys);
+}
 
+/// Runs a command that passed the checks: locks the shards of its keys, runs the
+/// handler, serves the clients its writes made ready, records statistics.
+fn call(
+    server: &Server,
+    client: &mut Client,
+    cmd: &Command,
+    handler: Handler,
+    args: &[Bytes],
+    reply: &mut Reply,
+    keys: &mut Vec<KeyRef>,
+) {
     // One wall-clock read starts the command: its time for expiry, and the start of its
     // duration for commandstats (Redis also times commands with the wall clock).
     let start_us = crate::unix_us();
     let now_ms = start_us / 1000;
     let db_index = client.db;
-    let mut db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
-        scratch.keys.clear();
+    let db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
         // On an error here the handler reports it (bad numkeys and the like) before
         // touching any key, so nothing is locked.
-        let _ = vireo_cmdspec::key_positions(cmd.spec, args, &mut scratch.keys);
-        let keys = scratch.keys.iter().map(|k| &args[k.pos][..]);
+        let _ = vireo_cmdspec::key_positions(cmd.spec, args, keys);
+        let keys = keys.iter().map(|k| &args[k.pos][..]);
         Keyspace::lock(server, db_index, now_ms, keys)
     } else {
         Keyspace::empty(server, db_index, now_ms)
     };
+    let db = call_on(
+        server, client, cmd, handler, args, reply, db, now_ms, start_us, true,
+    );
+    drop(db);
+}
+
+/// Runs a command's handler on `db`, already locked for it, and gives the view back.
+/// With `serve`, clients blocked on keys the command wrote are served before it returns
+/// (a transaction serves them after its last command).
+#[allow(clippy::too_many_arguments)]
+fn call_on<'k>(
+    server: &Server,
+    client: &mut Client,
+    cmd: &Command,
+    handler: Handler,
+    args: &[Bytes],
+    reply: &mut Reply,
+    mut db: Keyspace<'k>,
+    now_ms: i64,
+    start_us: i64,
+    serve: bool,
+) -> Keyspace<'k> {
     // CLIENT NO-TOUCH: lookups leave the access clock alone, except TOUCH itself.
-    if client.handle.no_touch.load(Ordering::Relaxed) && cmd.spec.name != "touch" {
-        db.set_touch(false);
-    }
-    let result = {
+    let no_touch = client.handle.no_touch.load(Ordering::Relaxed) && cmd.spec.name != "touch";
+    db.set_touch(!no_touch);
+    let (result, db) = {
         let mut ctx = Ctx {
             server,
             client,
@@ -99,10 +149,10 @@ fn run(
         };
         let result = handler(&mut ctx);
         // Clients blocked on keys the command wrote are served before the locks go.
-        if ctx.db.has_ready() {
+        if serve && ctx.db.has_ready() {
             crate::blocking::serve_ready(&mut ctx);
         }
-        result
+        (result, ctx.db)
     };
     let usec = (crate::unix_us() - start_us).max(0) as u64;
     Stats::add(&cmd.stats.calls, 1);
@@ -112,6 +162,86 @@ fn run(
         server.stats.record_error(&e.0);
         reply.error(&e.0);
     }
+    db
+}
+
+/// EXEC: runs the queued commands as one step (see `commands::multi`), replying with the
+/// array of their replies, or with a null array when a watched key changed.
+pub(crate) fn run_transaction(
+    server: &Server,
+    client: &mut Client,
+    reply: &mut Reply,
+    queued: &[Vec<Bytes>],
+    now_ms: i64,
+) {
+    let cmds: Vec<&Command> = queued
+        .iter()
+        .map(|args| lookup_queued(server, args))
+        .collect();
+    let isolated = cmds
+        .iter()
+        .all(|c| c.locking == Locking::Keys || !multi::needs_own_locking(c.spec.name));
+    let mut keys: Vec<&[u8]> = Vec::new();
+    if isolated {
+        let mut positions = Vec::new();
+        for (cmd, args) in cmds.iter().zip(queued) {
+            if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
+                let _ = vireo_cmdspec::key_positions(cmd.spec, args, &mut positions);
+                keys.extend(positions.iter().map(|k| &args[k.pos][..]));
+            }
+        }
+    }
+    let mut db = Keyspace::lock(server, client.db, now_ms, keys.into_iter());
+    // Checked under the transaction's locks: a change after this is ordered after it.
+    if client.handle.watch_dirty.load(Ordering::Acquire) {
+        reply.null_array();
+        return;
+    }
+    reply.array(queued.len());
+    let deny_blocking = std::mem::replace(&mut client.deny_blocking, true);
+    if isolated {
+        for (cmd, args) in cmds.iter().zip(queued) {
+            let handler = cmd.handler.expect("checked when queued");
+            let start_us = crate::unix_us();
+            db = call_on(
+                server, client, cmd, handler, args, reply, db, now_ms, start_us, false,
+            );
+        }
+        client.deny_blocking = deny_blocking;
+        // Keys the transaction made ready serve their blocked clients now, still
+        // under its locks.
+        if db.has_ready() {
+            let mut ctx = Ctx {
+                server,
+                client,
+                args: &[],
+                reply: &mut Reply::new(),
+                db,
+                now_ms,
+            };
+            crate::blocking::serve_ready(&mut ctx);
+        }
+    } else {
+        drop(db);
+        let mut positions = Vec::new();
+        for (cmd, args) in cmds.iter().zip(queued) {
+            let handler = cmd.handler.expect("checked when queued");
+            call(server, client, cmd, handler, args, reply, &mut positions);
+        }
+        client.deny_blocking = deny_blocking;
+    }
+}
+
+/// The command a queued request names (it was found when queued).
+fn lookup_queued<'s>(server: &'s Server, args: &[Bytes]) -> &'s Command {
+    let cmd = server
+        .commands
+        .lookup(&args[0])
+        .expect("checked when queued");
+    if cmd.subcommands.is_empty() || args.len() < 2 {
+        return cmd;
+    }
+    cmd.subcommand(&args[1]).expect("checked when queued")
 }
 
 /// Finds the command (or subcommand) named by the request, or replies with Redis's
@@ -163,7 +293,8 @@ fn check_protected(server: &Server, client: &Client, cmd: &Command) -> Result<()
     ))
 }
 
-fn reject(server: &Server, cmd: &Command, reply: &mut Reply, msg: &str) {
+fn reject(server: &Server, client: &mut Client, cmd: &Command, reply: &mut Reply, msg: &str) {
+    multi::flag_error(client);
     Stats::add(&cmd.stats.rejected_calls, 1);
     server.stats.record_error(msg);
     reply.error(msg);

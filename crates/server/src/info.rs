@@ -177,14 +177,17 @@ fn clients_section(server: &Server, out: &mut String) {
     field!(out, "maxclients", "{}", server.settings.read().maxclients);
     let blocking = &server.blocking;
     field!(out, "blocked_clients", "{}", blocking.blocked_clients());
-    // No client-side caching or WATCH yet: these are their idle values, to be replaced by
-    // real counts when those features land.
+    // No client-side caching yet: its idle value, to be replaced by a real count when
+    // it lands.
     field!(out, "tracking_clients", "0");
     field!(out, "pubsub_clients", "{}", server.pubsub.clients());
-    field!(out, "watching_clients", "0");
+    let watches = &server.watches;
+    let watching = watches.watching_clients.load(Ordering::Relaxed);
+    field!(out, "watching_clients", "{watching}");
     let in_timeout_table = blocking.clients_in_timeout_table();
     field!(out, "clients_in_timeout_table", "{in_timeout_table}");
-    field!(out, "total_watched_keys", "0");
+    let watched_keys = watches.watched_keys.load(Ordering::Relaxed);
+    field!(out, "total_watched_keys", "{watched_keys}");
     let (blocking_keys, on_nokey) = crate::blocking::blocking_keys(server);
     field!(out, "total_blocking_keys", "{blocking_keys}");
     field!(out, "total_blocking_keys_on_nokey", "{on_nokey}");

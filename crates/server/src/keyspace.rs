@@ -137,9 +137,28 @@ impl<'a> Keyspace<'a> {
 
     /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).
     /// Either lookup stamps the key's access clock unless the client asked for NO-TOUCH.
+    ///
+    /// A write lookup that finds the key counts as a change for clients WATCHing it (a
+    /// superset of Redis, which signals after the change: a command that then changes
+    /// nothing, such as SREM of a missing member, still invalidates the watch).
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.signal_if_waited(key);
+        self.expire_if_needed(key);
+        let shard = self.shard(key);
+        if shard.watched.is_some() && shard.keys.contains_key(key) {
+            shard.touch(key);
+        }
         self.lookup(key)
+    }
+
+    /// Registers `flag` as watching `key` (WATCH; the key's shard is locked); true if
+    /// nobody watched the key before.
+    pub(crate) fn watch(
+        &mut self,
+        key: &[u8],
+        flag: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> bool {
+        self.shard(key).watch(key, flag)
     }
 
     fn lookup(&mut self, key: &[u8]) -> Option<&mut Value> {

@@ -46,6 +46,8 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Subscriptions and message delivery.
     pub pubsub: pubsub::PubSub,
+    /// WATCH counters for INFO.
+    pub watches: commands::multi::WatchStats,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -76,6 +78,7 @@ impl Server {
             stats: Stats::default(),
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
+            watches: commands::multi::WatchStats::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),

@@ -256,6 +256,8 @@ mod tests {
             blocked: None,
             deny_blocking,
             subs: Default::default(),
+            multi: None,
+            watched: Vec::new(),
         }
     }
 

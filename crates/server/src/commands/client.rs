@@ -212,7 +212,7 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} \
-         sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} \
+         sub={sub} psub={psub} ssub={ssub} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} \
          multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events=r \
          cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         client.id,
@@ -222,6 +222,7 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
         meta.name.as_deref().unwrap_or(""),
         flag_letters(client, caller && ctx.client.close_after_reply),
         client.db.load(Ordering::Relaxed),
+        client.multi.load(Ordering::Relaxed),
         client.last_command().unwrap_or("NULL"),
         meta.user,
         client.resp.load(Ordering::Relaxed),
@@ -237,6 +238,9 @@ fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
     if client.outbox.subscribed() {
         letters.push('P');
     }
+    if client.multi.load(Ordering::Relaxed) >= 0 {
+        letters.push('x');
+    }
     if client
         .blocked
         .lock()
@@ -244,6 +248,10 @@ fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
         .is_some_and(|w| w.is_blocked())
     {
         letters.push('b');
+    }
+    // A watched key changed (Redis's CLIENT_DIRTY_CAS).
+    if client.watch_dirty.load(Ordering::Relaxed) {
+        letters.push('d');
     }
     if closing_after_reply || bits & flag::CLOSE_AFTER_REPLY != 0 {
         letters.push('c');

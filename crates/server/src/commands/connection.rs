@@ -180,6 +180,7 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 /// theirs to undo.)
 fn reset(ctx: &mut Ctx) -> CmdResult {
     ctx.server.pubsub.unsubscribe_all(ctx.client);
+    super::multi::discard_transaction(ctx.server, ctx.client);
     let client = &mut *ctx.client;
     // A reply already being skipped by CLIENT REPLY SKIP stays skipped: Redis clears only
     // OFF and a SKIP that has not started.

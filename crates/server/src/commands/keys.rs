@@ -78,7 +78,7 @@ fn lock_all_dbs(server: &Server) -> Vec<MutexGuard<'_, Shard>> {
 
 /// `key` locked in database `a` and `b_key` in database `b` (a != b), lower database first.
 fn lock_in_two_dbs<'s>(
-    ctx: &Ctx<'s>,
+    ctx: &Ctx<'s, '_>,
     a: usize,
     a_key: &'s [u8],
     b: usize,
@@ -368,6 +368,8 @@ fn detach(shards: &mut [MutexGuard<'_, Shard>]) -> (Vec<Shard>, usize) {
         .filter(|s| !s.keys.is_empty() || !s.expires.is_empty())
         .map(|s| {
             keys += s.keys.len();
+            // Watchers of keys that existed see a change (not those of missing keys).
+            s.touch_existing();
             s.take_data()
         })
         .collect();
@@ -429,7 +431,12 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
         let mut low = lock_db(ctx.server, lo);
         let mut high = lock_db(ctx.server, hi);
         for (x, y) in low.iter_mut().zip(high.iter_mut()) {
+            // A watched key that exists in either database before or after is changed.
+            x.touch_existing();
+            y.touch_existing();
             x.swap_data(y);
+            x.touch_existing();
+            y.touch_existing();
         }
         // Clients blocked in either database may now find their keys (served after this
         // command, as Redis does after a SWAPDB).

@@ -15,6 +15,7 @@ pub mod expire;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod multi;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -49,7 +50,7 @@ impl From<String> for CmdError {
 }
 
 pub type CmdResult = Result<(), CmdError>;
-pub type Handler = fn(&mut Ctx<'_>) -> CmdResult;
+pub type Handler = fn(&mut Ctx<'_, '_>) -> CmdResult;
 
 /// How the dispatcher prepares the keyspace for a command.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -87,20 +88,22 @@ impl Cmd {
     }
 }
 
-/// Everything a running command may touch.
-pub struct Ctx<'a> {
+/// Everything a running command may touch. The keyspace view has its own lifetime so
+/// that EXEC can hand one view, holding the whole transaction's locks, from one queued
+/// command to the next.
+pub struct Ctx<'a, 'k> {
     pub server: &'a Server,
     pub client: &'a mut Client,
     /// The request; `args[0]` is the command name as the client sent it.
     pub args: &'a [Bytes],
     pub reply: &'a mut Reply,
     /// The locked part of the client's database (empty for `Locking::Manual`).
-    pub db: Keyspace<'a>,
+    pub db: Keyspace<'k>,
     /// The time the command started, in unix milliseconds: one clock for the whole command.
     pub now_ms: i64,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> Ctx<'a, '_> {
     pub fn arg(&self, i: usize) -> &'a [u8] {
         &self.args[i]
     }
@@ -174,6 +177,7 @@ fn families() -> impl Iterator<Item = &'static Cmd> {
         keys::COMMANDS,
         list::COMMANDS,
         pubsub::COMMANDS,
+        multi::COMMANDS,
         server::COMMANDS,
         set::COMMANDS,
         sort::COMMANDS,

@@ -36,6 +36,8 @@ where
         blocked: None,
         deny_blocking: false,
         subs: Default::default(),
+        multi: None,
+        watched: Vec::new(),
     };
     let mut parser = RequestParser::new();
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
@@ -147,6 +149,7 @@ where
     }
     server.pubsub.unsubscribe_all(&mut client);
     let _ = stream.shutdown().await;
+    crate::commands::multi::unwatch_all(&server, &mut client);
     server.clients.unregister(handle.id);
 }
 

@@ -170,9 +170,12 @@ impl Reply {
     }
 }
 
-/// Formats a double the way Redis 7.2 replies with one: the shortest text that reads back
-/// as the same double, `inf`/`-inf`/`nan`, integers without a fraction, and `%g`-style
-/// exponent notation for very large or small magnitudes.
+/// Formats a double the way Redis 7.2 replies with one (its d2string): `nan`, `inf`,
+/// `-inf`, `0`/`-0`; an integral value within ±2^62 as an integer; anything else as the
+/// shortest digits that read back as the same double, laid out as Redis's fpconv does —
+/// positional while that stays short (an integer part with at most 6 zeros appended; a
+/// fraction when the exponent is above -7 or the scientific exponent below 4), otherwise
+/// `d.ddde±x` with an unpadded exponent (`1e-7`, `1.5e+300`).
 pub fn format_double(d: f64) -> String {
     if d.is_nan() {
         return "nan".into();
@@ -187,17 +190,44 @@ pub fn format_double(d: f64) -> String {
             "0".into()
         };
     }
-    let exp = d.abs().log10().floor() as i32;
-    if (-5..21).contains(&exp) {
-        // `{}` prints the shortest round-trip digits in positional notation.
-        return format!("{d}");
+    // LLONG_MAX / 2, compared as a double (2^62), as Redis's double2ll does.
+    const INTEGRAL_LIMIT: f64 = (i64::MAX / 2) as f64;
+    if d.fract() == 0.0 && d.abs() <= INTEGRAL_LIMIT {
+        return (d as i64).to_string();
     }
-    // Shortest round-trip digits in exponent form, e.g. `1.5e+300`, `1e-07`.
-    let s = format!("{d:e}");
-    let (mantissa, e) = s.split_once('e').expect("exponent form");
-    let e: i32 = e.parse().expect("exponent digits");
-    let sign = if e < 0 { '-' } else { '+' };
-    format!("{mantissa}e{sign}{:02}", e.abs())
+    // Rust's `{:e}` gives the shortest round-trip digits: "1.2345e-4".
+    let sci = format!("{:e}", d.abs());
+    let (mantissa, e) = sci.split_once('e').expect("exponent form");
+    let e: i64 = e.parse().expect("exponent digits");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let ndigits = digits.len() as i64;
+    // The value is digits × 10^k.
+    let k = e - (ndigits - 1);
+    let mut out = String::with_capacity(32);
+    if d < 0.0 {
+        out.push('-');
+    }
+    if k >= 0 && e.abs() < ndigits + 7 {
+        out.push_str(&digits);
+        out.push_str(&"0".repeat(k as usize));
+    } else if k < 0 && (k > -7 || e.abs() < 4) {
+        let point = ndigits + k;
+        if point <= 0 {
+            out.push_str("0.");
+            out.push_str(&"0".repeat((-point) as usize));
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits[..point as usize]);
+            out.push('.');
+            out.push_str(&digits[point as usize..]);
+        }
+    } else {
+        out.push_str(mantissa);
+        out.push('e');
+        out.push(if e < 0 { '-' } else { '+' });
+        out.push_str(&e.abs().to_string());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -236,7 +266,29 @@ mod tests {
         assert_eq!(format_double(-2.5), "-2.5");
         assert_eq!(format_double(f64::INFINITY), "inf");
         assert_eq!(format_double(1e300), "1e+300");
-        assert_eq!(format_double(1.5e-7), "1.5e-07");
+        // Redis 7.2's layout (checked against Valkey 9, which keeps it).
+        for (d, text) in [
+            (1.5e-7, "1.5e-7"),
+            (1e-7, "1e-7"),
+            (1e-5, "0.00001"),
+            (1e-6, "0.000001"),
+            (1.5e-6, "1.5e-6"),
+            (0.00012345, "1.2345e-4"),
+            (1e-4, "0.0001"),
+            (123456789012345678.0, "123456789012345680"),
+            (1e15, "1000000000000000"),
+            (1e20, "1e+20"),
+            (1e21, "1e+21"),
+            (12345678901234567890123.0, "12345678901234568000000"),
+            (2e-308, "2e-308"),
+            (5e-324, "5e-324"),
+            (-1.5e-10, "-1.5e-10"),
+            (1234567.125, "1234567.125"),
+            (-0.0, "-0"),
+            (1.1, "1.1"),
+        ] {
+            assert_eq!(format_double(d), text, "{d:e}");
+        }
     }
 }
 

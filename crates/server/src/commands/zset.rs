@@ -360,7 +360,8 @@ fn rank_generic(ctx: &mut Ctx, reverse: bool) -> CmdResult {
     let withscore = match ctx.args.len() {
         3 => false,
         4 if args::is(ctx.arg(3), "withscore") => true,
-        _ => return Err(errors::SYNTAX.into()),
+        4 => return Err(errors::SYNTAX.into()),
+        _ => return Err(ctx.wrong_arity()),
     };
     let member = ctx.arg(2);
     let z = zset_of(ctx.db.get(ctx.arg(1)))?;

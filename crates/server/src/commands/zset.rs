@@ -29,8 +29,10 @@ use smallvec::SmallVec;
 use std::collections::HashSet;
 use std::ops::Range;
 use vireo_resp::Reply;
+use vireo_store::dict::Dict;
+use vireo_store::set::Set;
 use vireo_store::zset::{AddFlags, AddOutcome, LexRange, Limits, LpValue, ScoreRange, ZSet};
-use vireo_store::Value;
+use vireo_store::{SmallBytes, Value};
 
 pub const COMMANDS: &[Cmd] = &[
     Cmd::keys("zadd", zadd),
@@ -58,6 +60,13 @@ pub const COMMANDS: &[Cmd] = &[
     Cmd::keys("zmpop", zmpop),
     Cmd::keys("zrandmember", zrandmember),
     Cmd::keys("zscan", zscan),
+    Cmd::keys("zunion", zunion),
+    Cmd::keys("zinter", zinter),
+    Cmd::keys("zdiff", zdiff),
+    Cmd::keys("zunionstore", zunionstore),
+    Cmd::keys("zinterstore", zinterstore),
+    Cmd::keys("zdiffstore", zdiffstore),
+    Cmd::keys("zintercard", zintercard),
 ];
 
 const XX_AND_NX: &str = "ERR XX and NX options at the same time are not compatible";
@@ -76,6 +85,8 @@ const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 const NOT_LONG_MIN: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const OUT_OF_RANGE: &str = "ERR value is out of range";
+const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
+const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
 /// The encoding thresholds in force.
 fn limits(ctx: &Ctx) -> Limits {
@@ -723,8 +734,7 @@ pub(crate) enum PopShape {
     /// ZPOPMIN/ZPOPMAX: `[member, score, ...]`; under RESP3 with a COUNT argument,
     /// `[[member, score], ...]`.
     Zpop { count_given: bool },
-    /// BZPOPMIN/BZPOPMAX: `[key, member, score]` (built by `blocking.rs`).
-    #[allow(dead_code)]
+    /// BZPOPMIN/BZPOPMAX: `[key, member, score]`.
     Blocking,
     /// ZMPOP/BZMPOP: `[key, [[member, score], ...]]`.
     WithKey,
@@ -984,4 +994,401 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.bulk(vireo_resp::format_double(*s).as_bytes());
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// ZUNION ZINTER ZDIFF, their STORE forms, ZINTERCARD
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    /// Combines a member's score so far with one more (Redis's zunionInterAggregate).
+    fn apply(self, acc: &mut f64, v: f64) {
+        match self {
+            Aggregate::Sum => {
+                *acc += v;
+                // inf + -inf: Redis settles on 0.
+                if acc.is_nan() {
+                    *acc = 0.0;
+                }
+            }
+            Aggregate::Min => {
+                if v < *acc {
+                    *acc = v;
+                }
+            }
+            Aggregate::Max => {
+                if v > *acc {
+                    *acc = v;
+                }
+            }
+        }
+    }
+}
+
+/// An input of the set algebra: a sorted set, a plain set (every member scores 1), or a
+/// missing key (empty).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Missing,
+    ZSet(&'a ZSet),
+    Set(&'a Set),
+}
+
+impl<'a> Source<'a> {
+    fn of(value: Option<&'a Value>) -> Result<Source<'a>, CmdError> {
+        match value {
+            None => Ok(Source::Missing),
+            Some(Value::ZSet { z, .. }) => Ok(Source::ZSet(z)),
+            Some(Value::Set { s, .. }) => Ok(Source::Set(s)),
+            Some(_) => Err(errors::WRONGTYPE.into()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Source::Missing => 0,
+            Source::ZSet(z) => z.len(),
+            Source::Set(s) => s.len(),
+        }
+    }
+
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            Source::Missing => None,
+            Source::ZSet(z) => z.score(member),
+            Source::Set(s) => s.contains(member).then_some(1.0),
+        }
+    }
+
+    fn for_each(&self, mut visit: impl FnMut(&[u8], f64)) {
+        let mut digits = itoa::Buffer::new();
+        match self {
+            Source::Missing => {}
+            Source::ZSet(z) => z
+                .iter()
+                .for_each(|(m, s)| visit(m.as_bytes(&mut digits), s)),
+            Source::Set(set) => set.iter().for_each(|m| visit(m.as_bytes(&mut digits), 1.0)),
+        }
+    }
+}
+
+/// The options after the keys of ZUNION & co.
+struct AlgebraOptions {
+    weights: Vec<f64>,
+    aggregate: Aggregate,
+    withscores: bool,
+    /// ZINTERCARD's LIMIT; 0 is no limit.
+    limit: usize,
+}
+
+/// Which command of the family is running.
+struct AlgebraCommand {
+    op: SetOp,
+    /// Index of the destination key (the STORE forms).
+    dst: Option<usize>,
+    /// ZINTERCARD: count only.
+    card: bool,
+}
+
+impl AlgebraCommand {
+    fn numkeys_index(&self) -> usize {
+        if self.dst.is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Parses the options following the keys, in Redis's manner (each only where the
+    /// command takes it; anything else a syntax error).
+    fn parse_options(
+        &self,
+        rest: &[bytes::Bytes],
+        setnum: usize,
+    ) -> Result<AlgebraOptions, CmdError> {
+        let mut o = AlgebraOptions {
+            weights: Vec::new(),
+            aggregate: Aggregate::Sum,
+            withscores: false,
+            limit: 0,
+        };
+        let full = self.op != SetOp::Diff && !self.card;
+        let mut j = 0;
+        while j < rest.len() {
+            let remaining = rest.len() - j;
+            let opt = &rest[j][..];
+            if full && remaining > setnum && args::is(opt, "weights") {
+                o.weights = rest[j + 1..j + 1 + setnum]
+                    .iter()
+                    .map(|w| args::parse_f64(w).ok_or(CmdError::from(WEIGHT_NOT_FLOAT)))
+                    .collect::<Result<_, _>>()?;
+                j += 1 + setnum;
+            } else if full && remaining >= 2 && args::is(opt, "aggregate") {
+                let a = &rest[j + 1][..];
+                o.aggregate = if args::is(a, "sum") {
+                    Aggregate::Sum
+                } else if args::is(a, "min") {
+                    Aggregate::Min
+                } else if args::is(a, "max") {
+                    Aggregate::Max
+                } else {
+                    return Err(errors::SYNTAX.into());
+                };
+                j += 2;
+            } else if self.dst.is_none() && !self.card && args::is(opt, "withscores") {
+                o.withscores = true;
+                j += 1;
+            } else if self.card && remaining >= 2 && args::is(opt, "limit") {
+                o.limit = args::int(&rest[j + 1])
+                    .ok()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or(CmdError::from(LIMIT_NEGATIVE))?;
+                j += 2;
+            } else {
+                return Err(errors::SYNTAX.into());
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// The members of a result with their scores (no order yet).
+type Scores = Dict<SmallBytes, f64>;
+
+/// A source's score for a member after its weight; NaN (0 × inf) counts as 0, as in Redis.
+fn weighted(score: f64, weight: f64) -> f64 {
+    let v = score * weight;
+    if v.is_nan() {
+        0.0
+    } else {
+        v
+    }
+}
+
+fn union(sources: &[(Source, f64)], aggregate: Aggregate) -> Scores {
+    let mut out = Scores::new();
+    for (src, weight) in sources {
+        src.for_each(|m, s| {
+            let v = weighted(s, *weight);
+            match out.get_mut(m) {
+                Some(acc) => aggregate.apply(acc, v),
+                None => {
+                    out.insert(SmallBytes::new(m), v);
+                }
+            }
+        });
+    }
+    out
+}
+
+/// Visits the members of every source with their combined score; stops when `visit`
+/// returns false. `sources` come smallest first.
+fn intersect(
+    sources: &[(Source, f64)],
+    aggregate: Aggregate,
+    mut visit: impl FnMut(&[u8], f64) -> bool,
+) {
+    let Some(((first, w0), others)) = sources.split_first() else {
+        return;
+    };
+    if sources.iter().any(|(s, _)| s.len() == 0) {
+        return;
+    }
+    let mut going = true;
+    first.for_each(|m, s| {
+        if !going {
+            return;
+        }
+        let mut acc = weighted(s, *w0);
+        for (src, w) in others {
+            match src.score(m) {
+                Some(sj) => aggregate.apply(&mut acc, weighted(sj, *w)),
+                None => return,
+            }
+        }
+        going = visit(m, acc);
+    });
+}
+
+fn difference(sources: &[(Source, f64)]) -> Scores {
+    let mut out = Scores::new();
+    let Some(((first, _), others)) = sources.split_first() else {
+        return out;
+    };
+    first.for_each(|m, s| {
+        if others.iter().all(|(o, _)| o.score(m).is_none()) {
+            out.insert(SmallBytes::new(m), s);
+        }
+    });
+    out
+}
+
+/// The result in (score, member) order.
+fn sorted(mut scores: Scores) -> Vec<(f64, SmallBytes)> {
+    let mut v: Vec<(f64, SmallBytes)> = scores.drain().map(|(m, s)| (s, m)).collect();
+    v.sort_by(|a, b| {
+        a.0.partial_cmp(&b.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.1.as_slice().cmp(b.1.as_slice()))
+    });
+    v
+}
+
+fn algebra_generic(ctx: &mut Ctx, cmd: AlgebraCommand) -> CmdResult {
+    let numkeys_index = cmd.numkeys_index();
+    let setnum = args::int(ctx.arg(numkeys_index))?;
+    if setnum < 1 {
+        let name = String::from_utf8_lossy(&ctx.args[0]).to_ascii_lowercase();
+        return Err(format!("ERR at least 1 input key is needed for '{name}' command").into());
+    }
+    let first_key = numkeys_index + 1;
+    let setnum = usize::try_from(setnum).unwrap_or(usize::MAX);
+    if setnum > ctx.args.len() - first_key {
+        return Err(errors::SYNTAX.into());
+    }
+    let args_all = ctx.args;
+    let keys = &args_all[first_key..first_key + setnum];
+    let values = ctx.db.get_many(keys.iter().map(|k| &k[..]));
+    let mut sources: Vec<(Source, f64)> = values
+        .into_iter()
+        .map(|v| Source::of(v).map(|s| (s, 1.0)))
+        .collect::<Result<_, _>>()?;
+    let opts = cmd.parse_options(&args_all[first_key + setnum..], setnum)?;
+    for ((_, w), weight) in sources.iter_mut().zip(&opts.weights) {
+        *w = *weight;
+    }
+    if cmd.op != SetOp::Diff {
+        // Smallest first (stable): the intersection walks the first and probes the rest.
+        sources.sort_by_key(|(s, _)| s.len());
+    }
+    if cmd.card {
+        let mut n = 0;
+        intersect(&sources, opts.aggregate, |_, _| {
+            n += 1;
+            opts.limit == 0 || n < opts.limit
+        });
+        ctx.reply.int(n as i64);
+        return Ok(());
+    }
+    let scores = match cmd.op {
+        SetOp::Union => union(&sources, opts.aggregate),
+        SetOp::Diff => difference(&sources),
+        SetOp::Inter => {
+            let mut out = Scores::new();
+            intersect(&sources, opts.aggregate, |m, s| {
+                out.insert(SmallBytes::new(m), s);
+                true
+            });
+            out
+        }
+    };
+    drop(sources);
+    let result = sorted(scores);
+    let Some(dst) = cmd.dst else {
+        let reply = &mut *ctx.reply;
+        reply_pairs_header(reply, result.len(), opts.withscores);
+        for (s, m) in &result {
+            reply_pair(reply, LpValue::Str(m), *s, opts.withscores);
+        }
+        return Ok(());
+    };
+    let limits = limits(ctx);
+    let longest = result.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+    let mut z = ZSet::with_hint(result.len(), longest, limits);
+    for (s, m) in &result {
+        z.insert(m, *s, limits);
+    }
+    let dst = ctx.arg(dst);
+    store_result(ctx, dst, (!z.is_empty()).then_some(z));
+    Ok(())
+}
+
+fn zunion(ctx: &mut Ctx) -> CmdResult {
+    algebra_generic(
+        ctx,
+        AlgebraCommand {
+            op: SetOp::Union,
+            dst: None,
+            card: false,
+        },
+    )
+}
+
+fn zinter(ctx: &mut Ctx) -> CmdResult {
+    algebra_generic(
+        ctx,
+        AlgebraCommand {
+            op: SetOp::Inter,
+            dst: None,
+            card: false,
+        },
+    )
+}
+
+fn zdiff(ctx: &mut Ctx) -> CmdResult {
+    algebra_generic(
+        ctx,
+        AlgebraCommand {
+            op: SetOp::Diff,
+            dst: None,
+            card: false,
+        },
+    )
+}
+
+fn zunionstore(ctx: &mut Ctx) -> CmdResult {
+    algebra_generic(
+        ctx,
+        AlgebraCommand {
+            op: SetOp::Union,
+            dst: Some(1),
+            card: false,
+        },
+    )
+}
+
+fn zinterstore(ctx: &mut Ctx) -> CmdResult {
+    algebra_generic(
+        ctx,
+        AlgebraCommand {
+            op: SetOp::Inter,
+            dst: Some(1),
+            card: false,
+        },
+    )
+}
+
+fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
+    algebra_generic(
+        ctx,
+        AlgebraCommand {
+            op: SetOp::Diff,
+            dst: Some(1),
+            card: false,
+        },
+    )
+}
+
+fn zintercard(ctx: &mut Ctx) -> CmdResult {
+    algebra_generic(
+        ctx,
+        AlgebraCommand {
+            op: SetOp::Inter,
+            dst: None,
+            card: true,
+        },
+    )
 }

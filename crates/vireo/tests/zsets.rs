@@ -277,6 +277,11 @@ fn zrandmember_draws() {
         let items = strings(&reply);
         assert_eq!(items.len(), 5000);
         assert!(items.iter().all(|m| model.contains_key(m)));
+        // A reply past 512 MB is refused rather than built (Vireo's limit, as SRANDMEMBER).
+        assert_eq!(
+            c.cmd(&["ZRANDMEMBER", key, "-9223372036854775807"]),
+            err("ERR the count asks for a reply larger than 512MB; ask for fewer elements")
+        );
         let one = c.cmd(&["ZRANDMEMBER", key]);
         assert!(model.contains_key(std::str::from_utf8(one.bytes().unwrap()).unwrap()));
     }

@@ -85,6 +85,11 @@ const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 const NOT_LONG_MIN: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const OUT_OF_RANGE: &str = "ERR value is out of range";
+/// Vireo's own limit, as for SRANDMEMBER (Redis has none and can run out of memory): a
+/// ZRANDMEMBER reply with repetitions estimated beyond this size is refused.
+const RANDOM_REPLY_MAX_BYTES: usize = 512 * 1024 * 1024;
+const RANDOM_REPLY_TOO_BIG: &str =
+    "ERR the count asks for a reply larger than 512MB; ask for fewer elements";
 const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
@@ -909,7 +914,13 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     if count < 0 {
-        // With repetitions: `wanted` independent draws.
+        // With repetitions: `wanted` independent draws. Members cost fewer than 8192
+        // bytes each unless they are long: only such counts are worth estimating.
+        if wanted > RANDOM_REPLY_MAX_BYTES / 8192
+            && estimated_reply_bytes(z, wanted, withscores) > RANDOM_REPLY_MAX_BYTES
+        {
+            return Err(RANDOM_REPLY_TOO_BIG.into());
+        }
         reply_pairs_header(reply, wanted, withscores);
         if z.is_listpack() {
             let all: Vec<(LpValue, f64)> = z.iter().collect();
@@ -954,6 +965,19 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// Roughly the reply size of `count` random members of `z`, from a few samples.
+fn estimated_reply_bytes(z: &ZSet, count: usize, withscores: bool) -> usize {
+    const SAMPLES: usize = 16;
+    let mut digits = itoa::Buffer::new();
+    let sampled: usize = (0..SAMPLES)
+        .filter_map(|_| z.random_entry())
+        .map(|(m, _)| m.as_bytes(&mut digits).len())
+        .sum();
+    // "$<len>\r\n<bytes>\r\n" costs about 6 bytes beyond the member; a score up to 30.
+    let per_member = sampled / SAMPLES + 6 + if withscores { 30 } else { 0 };
+    count.saturating_mul(per_member)
 }
 
 // ---------------------------------------------------------------------------------------

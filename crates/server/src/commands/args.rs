@@ -162,19 +162,46 @@ pub struct ScanOptions<'a> {
     pub pattern: Option<&'a [u8]>,
     pub count: usize,
     pub type_name: Option<&'a [u8]>,
+    /// HSCAN's NOVALUES (Redis 7.4): fields only.
+    pub novalues: bool,
 }
 
 impl<'a> ScanOptions<'a> {
     /// Parses the options after the cursor; `allow_type` for SCAN (the other SCANs have
     /// no TYPE). A repeated option overrides the earlier one, as in Redis.
     pub fn parse(options: &'a [bytes::Bytes], allow_type: bool) -> Result<Self, CmdError> {
+        Self::parse_with(options, allow_type, false)
+    }
+
+    /// HSCAN's options: MATCH, COUNT and the NOVALUES flag.
+    pub fn parse_hscan(options: &'a [bytes::Bytes]) -> Result<Self, CmdError> {
+        Self::parse_with(options, false, true)
+    }
+
+    fn parse_with(
+        options: &'a [bytes::Bytes],
+        allow_type: bool,
+        allow_novalues: bool,
+    ) -> Result<Self, CmdError> {
         let mut parsed = ScanOptions {
             pattern: None,
             count: 10,
             type_name: None,
+            novalues: false,
         };
         let mut rest = options;
-        while let [name, value, tail @ ..] = rest {
+        loop {
+            // NOVALUES is a flag; every other option takes a value.
+            if let [flag, tail @ ..] = rest {
+                if allow_novalues && is(flag, "novalues") {
+                    parsed.novalues = true;
+                    rest = tail;
+                    continue;
+                }
+            }
+            let [name, value, tail @ ..] = rest else {
+                break;
+            };
             if is(name, "count") {
                 let count = int(value)?;
                 if count < 1 {
@@ -229,5 +256,10 @@ mod scan_tests {
         assert!(ScanOptions::parse(&args[..1], true).is_err());
         let star: Vec<bytes::Bytes> = vec!["match".into(), "*".into()];
         assert_eq!(ScanOptions::parse(&star, false).unwrap().pattern, None);
+        let hscan: Vec<bytes::Bytes> = vec!["NOVALUES".into(), "match".into(), "novalues".into()];
+        let o = ScanOptions::parse_hscan(&hscan).unwrap();
+        assert!(o.novalues);
+        assert_eq!(o.pattern, Some(&b"novalues"[..]));
+        assert!(ScanOptions::parse(&hscan, false).is_err());
     }
 }

@@ -39,10 +39,13 @@ pub fn shard_index(key: &[u8]) -> usize {
 
 /// One shard: its slice of the keyspace and the expiry times (unix ms) of its keys that
 /// have one, kept apart as Redis keeps `expires`, so keys without a TTL pay nothing.
+/// `hexpires` names the hashes that have fields with a TTL (Redis's `hexpires`), for the
+/// active expiry of fields; entries may outlive their reason (the cycle drops them).
 #[derive(Default)]
 pub struct Shard {
     pub keys: Dict<SmallBytes, Value>,
     pub expires: Dict<SmallBytes, i64>,
+    pub hexpires: Dict<SmallBytes, ()>,
     /// The server's table of clients blocked on keys of this shard (BLPOP and friends:
     /// Redis's `blocking_keys`), `None` while nobody waits here, so a write checks one word.
     /// It lives under the shard's lock so that a client registering as a waiter and the
@@ -152,6 +155,9 @@ impl Shard {
     /// Inserts or replaces a value, leaving any expiry as it is.
     pub fn insert(&mut self, key: &[u8], value: Value) -> Option<Value> {
         self.touch(key);
+        if has_field_ttls(&value) {
+            self.note_field_ttls(key);
+        }
         if let Some(slot) = self.keys.get_mut(key) {
             return Some(std::mem::replace(slot, value));
         }
@@ -164,29 +170,46 @@ impl Shard {
         let (_, value) = self.keys.remove(key)?;
         self.touch(key);
         self.persist(key);
+        if has_field_ttls(&value) {
+            self.hexpires.remove(key);
+        }
         Some(value)
+    }
+
+    /// Records that the hash at `key` has fields with a TTL (for active field expiry).
+    pub fn note_field_ttls(&mut self, key: &[u8]) {
+        if !self.hexpires.contains_key(key) {
+            self.hexpires.insert(SmallBytes::new(key), ());
+        }
     }
 
     pub fn clear(&mut self) {
         self.keys.clear();
         self.expires.clear();
+        self.hexpires.clear();
     }
 
-    /// Takes the keys and their expiry times out, leaving an empty shard (and its waiters).
+    /// Takes the keys and their expiry times (of fields too) out, leaving an empty shard (and its waiters).
     pub fn take_data(&mut self) -> Shard {
         Shard {
             keys: std::mem::take(&mut self.keys),
             expires: std::mem::take(&mut self.expires),
+            hexpires: std::mem::take(&mut self.hexpires),
             blocking: None,
             watched: None,
         }
     }
 
-    /// Exchanges keys and expiry times with `other`; the waiters stay where they are.
+    /// Exchanges keys and expiry times (of fields too) with `other`; the waiters stay where they are.
     pub fn swap_data(&mut self, other: &mut Shard) {
         std::mem::swap(&mut self.keys, &mut other.keys);
         std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.hexpires, &mut other.hexpires);
     }
+}
+
+fn has_field_ttls(value: &Value) -> bool {
+    matches!(value, Value::Hash { h, .. } if h.has_field_ttls())
 }
 
 pub struct Db {

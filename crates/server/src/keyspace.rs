@@ -236,6 +236,12 @@ impl<'a> Keyspace<'a> {
         self.expire_if_needed(key);
         self.shard(key).persist(key)
     }
+
+    /// Records that the hash at `key` now has fields with a TTL, so the active expiry
+    /// cycle visits it (HEXPIRE and friends edit hashes in place).
+    pub fn note_field_ttls(&mut self, key: &[u8]) {
+        self.shard(key).note_field_ttls(key);
+    }
 }
 
 fn not_locked(key: &[u8]) -> ! {

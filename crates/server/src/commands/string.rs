@@ -490,8 +490,8 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// The C shim of `csrc/long_double.c`.
-mod long_double {
+/// The C shim of `csrc/long_double.c` (HINCRBYFLOAT uses it too).
+pub(super) mod long_double {
     use crate::commands::CmdError;
     use crate::errors;
     use std::os::raw::{c_char, c_int};

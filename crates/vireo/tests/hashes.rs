@@ -85,3 +85,33 @@ fn hset_with_more_pairs_than_the_limit_converts_up_front() {
     p.same(&["HSETNX", "n", "a", "1"]);
     assert_eq!(p.same(&["OBJECT", "ENCODING", "n"]), bulk("listpack"));
 }
+
+#[test]
+fn hrandfield_refuses_a_reply_past_512mb() {
+    let server = common::Server::vireo(&[]);
+    let mut c = server.raw();
+    c.cmd(&["HSET", "h", "a", "1", "b", "2"]);
+    // Redis would try to build this reply (about 9 GB); vireo refuses it, as it does for
+    // SRANDMEMBER and ZRANDMEMBER.
+    let too_big = err("ERR the count asks for a reply larger than 512MB; ask for fewer elements");
+    assert_eq!(c.cmd(&["HRANDFIELD", "h", "-1000000000"]), too_big);
+    assert_eq!(
+        c.cmd(&["HRANDFIELD", "h", "-100000000", "WITHVALUES"]),
+        too_big
+    );
+    // Distinct picks are bounded by the hash itself.
+    assert_eq!(
+        c.cmd(&["HRANDFIELD", "h", "1000000000"])
+            .elements()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        c.cmd(&["HRANDFIELD", "h", "-100000"])
+            .elements()
+            .unwrap()
+            .len(),
+        100_000
+    );
+}

@@ -58,6 +58,13 @@ const NUMFIELDS_NOT_POSITIVE_HEXPIRE: &str = "ERR Parameter `numFields` should b
 const NUMFIELDS_NOT_POSITIVE: &str = "ERR Number of fields must be a positive integer";
 const NUMFIELDS_MISMATCH: &str = "ERR The `numfields` parameter must match the number of arguments";
 
+/// Vireo's own limit, as for SRANDMEMBER and ZRANDMEMBER (Redis has none and can run out
+/// of memory): HRANDFIELD with a negative count builds its whole reply before sending it,
+/// so a reply estimated beyond this size is refused.
+const RANDOM_REPLY_MAX_BYTES: usize = 512 * 1024 * 1024;
+const RANDOM_REPLY_TOO_BIG: &str =
+    "ERR the count asks for a reply larger than 512MB; ask for fewer elements";
+
 /// Latest field expiry (unix ms) the HEXPIRE family accepts: 2^46 - 1, as in Redis 7.4
 /// (which keeps the top bits of its 48-bit expiry times for later use).
 const MAX_FIELD_EXPIRE_MS: i64 = (1 << 46) - 1;
@@ -367,6 +374,14 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         (_, true) => wanted.min(live),
         (_, false) => wanted,
     };
+    // Each pick costs fewer than 8192 bytes unless fields or values are long: only counts
+    // that could pass the limit are worth estimating.
+    if !distinct
+        && n > RANDOM_REPLY_MAX_BYTES / 8192
+        && estimated_reply_bytes(h, n, with_values, now) > RANDOM_REPLY_MAX_BYTES
+    {
+        return Err(RANDOM_REPLY_TOO_BIG.into());
+    }
     ctx.reply
         .array(if with_values && !resp3 { n * 2 } else { n });
     if n == 0 {
@@ -383,6 +398,22 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         }
     });
     Ok(())
+}
+
+/// The size of a reply of `count` random picks, from a sample of 16.
+fn estimated_reply_bytes(h: &Hash, count: usize, with_values: bool, now: i64) -> usize {
+    const SAMPLES: usize = 16;
+    let mut digits = itoa::Buffer::new();
+    let mut sampled = 0;
+    h.random_pairs(SAMPLES, false, now, |f, v| {
+        sampled += f.as_bytes(&mut digits).len();
+        if with_values {
+            sampled += v.as_bytes(&mut digits).len();
+        }
+    });
+    // A bulk string costs about 6 bytes beyond its bytes; a RESP3 pair's header 4.
+    let per_pick = sampled / SAMPLES + if with_values { 16 } else { 6 };
+    count.saturating_mul(per_pick)
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES].

@@ -67,6 +67,20 @@ impl<'a> Keyspace<'a> {
         }
     }
 
+    /// Locks every shard of the database, in order: for commands whose keys depend on the
+    /// data (SORT with BY/GET patterns) and can't be named up front.
+    pub fn lock_all(server: &'a Server, db_index: usize, now_ms: i64) -> Self {
+        let db: &'a Db = &server.dbs[db_index];
+        Keyspace {
+            server,
+            db_index,
+            guards: (0..vireo_store::SHARDS).map(|s| (s, db.lock(s))).collect(),
+            known: smallvec::SmallVec::new(),
+            now_ms,
+            touch: true,
+        }
+    }
+
     pub fn db_index(&self) -> usize {
         self.db_index
     }
@@ -186,6 +200,10 @@ impl<'a> Keyspace<'a> {
     /// Whether lookups stamp the access clock (CLIENT NO-TOUCH turns it off).
     pub fn set_touch(&mut self, touch: bool) {
         self.touch = touch;
+    }
+
+    pub fn touches(&self) -> bool {
+        self.touch
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {

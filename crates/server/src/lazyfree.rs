@@ -65,9 +65,13 @@ fn lazyfree() -> &'static Lazyfree {
     })
 }
 
-/// About how many allocations dropping `value` releases.
+/// About how many allocations dropping `value` releases: one for a string or a compact
+/// collection (a listpack or intset is one block), one per element otherwise.
 pub fn free_effort(value: &Value) -> usize {
-    value.element_count()
+    match value.encoding() {
+        "listpack" | "intset" => 1,
+        _ => value.element_count(),
+    }
 }
 
 /// Frees a deleted value: in place when that is cheap, else on the lazyfree thread.

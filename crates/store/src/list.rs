@@ -338,7 +338,7 @@ impl List {
         };
         match &mut self.repr {
             Repr::Listpack(lp) => {
-                let pos = seek(lp, i).expect("index in range");
+                let pos = lp.seek(i as i64).expect("index in range");
                 lp.replace(pos, v);
             }
             Repr::Quicklist(ql) => {
@@ -459,18 +459,6 @@ impl List {
     }
 }
 
-/// The entry at `index`, walking from the nearer end as Redis's lpSeek does.
-fn seek(lp: &Listpack, index: usize) -> Option<usize> {
-    let len = lp.len();
-    if index >= len {
-        None
-    } else if index > len / 2 {
-        lp.seek(index as i64 - len as i64)
-    } else {
-        lp.seek(index as i64)
-    }
-}
-
 /// Walks a listpack from entry `start` in either direction.
 fn walk(
     lp: &Listpack,
@@ -478,7 +466,7 @@ fn walk(
     reverse: bool,
     f: &mut impl FnMut(LpValue<'_>) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
-    let mut pos = seek(lp, start);
+    let mut pos = lp.seek(start as i64);
     while let Some(p) = pos {
         f(lp.get(p))?;
         pos = if reverse { lp.prev(p) } else { lp.next(p) };
@@ -852,7 +840,7 @@ impl Quicklist {
         let count = node.count;
         let lp = node.lp_mut();
         let cut = if after { off + 1 } else { off };
-        let at = seek(lp, cut).unwrap_or(lp.total_bytes() - 1);
+        let at = lp.seek(cut as i64).unwrap_or(lp.total_bytes() - 1);
         let entries = entries_of(lp);
         let (front, back) = entries.split_at(at - 6);
         let front_lp = listpack_of_entries(&[front], cut);
@@ -940,7 +928,7 @@ impl Quicklist {
         if !full {
             let node = &mut self.nodes[ni];
             let lp = node.lp_mut();
-            let pos = seek(lp, off).expect("offset within the node");
+            let pos = lp.seek(off as i64).expect("offset within the node");
             let at = if after {
                 lp.next(pos).unwrap_or(lp.total_bytes() - 1)
             } else {
@@ -993,20 +981,25 @@ impl Quicklist {
         node.refresh();
     }
 
-    /// Replaces the element at offset `off` of node `ni`. A value that is not large goes
-    /// in place, even if the node then exceeds its limit (as in Redis 7.2); a large value
-    /// gets a plain node of its own after the node's part up to it, and the neighbours are
-    /// merged where they fit.
+    /// Replaces the element at offset `off` of node `ni`. In place when the node stays
+    /// within its limit; otherwise the value gets a node of its own after the node's part
+    /// up to it, and the neighbours are merged where they fit.
     fn replace_at(&mut self, ni: usize, off: usize, v: &[u8]) {
-        let large = self.limit().is_large(v.len());
+        let limit = self.limit();
+        let large = limit.is_large(v.len());
         let node = &mut self.nodes[ni];
         if !node.plain && !large {
+            let count = node.count;
+            let sz = node.sz;
             let lp = node.lp_mut();
-            let pos = seek(lp, off).expect("offset within the node");
-            lp.replace(pos, v);
-            node.refresh();
-            self.settle(ni);
-            return;
+            let pos = lp.seek(off as i64).expect("offset within the node");
+            let projected = sz - lp.entry_size(pos) + Listpack::encoded_size(v);
+            if !limit.exceeded(projected, count) {
+                lp.replace(pos, v);
+                node.refresh();
+                self.settle(ni);
+                return;
+            }
         }
         if node.plain {
             if large {
@@ -1045,31 +1038,30 @@ impl Quicklist {
     fn remove_matching(&mut self, needle: &Needle<'_>, from_tail: bool, limit: usize) -> usize {
         let mut removed = 0;
         let mut emptied = false;
-        let n = self.nodes.len();
-        for k in 0..n {
+        let order: Vec<usize> = if from_tail {
+            (0..self.nodes.len()).rev().collect()
+        } else {
+            (0..self.nodes.len()).collect()
+        };
+        for ni in order {
             if removed == limit {
                 break;
             }
-            let ni = if from_tail { n - 1 - k } else { k };
-            // A compressed node is only decompressed (and recompressed) if it has a match.
-            if matches!(self.nodes[ni].data, NodeData::Lzf(_)) {
-                let lp = self.nodes[ni].lp();
-                let found = walk(&lp, 0, false, &mut |v| {
-                    if needle.matches(v) {
-                        ControlFlow::Break(())
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                });
-                if found.is_continue() {
-                    continue;
+            let has_match = walk(&self.nodes[ni].lp(), 0, false, &mut |v| {
+                if needle.matches(v) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
                 }
+            });
+            if has_match.is_continue() {
+                continue;
             }
             let node = &mut self.nodes[ni];
-            let gone = remove_matching(node.lp_mut(), needle, from_tail, limit - removed);
-            node.count -= gone;
+            let n = remove_matching(node.lp_mut(), needle, from_tail, limit - removed);
+            node.count -= n;
             node.refresh();
-            removed += gone;
+            removed += n;
             if node.count == 0 {
                 emptied = true;
             } else {

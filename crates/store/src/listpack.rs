@@ -402,6 +402,19 @@ impl Listpack {
         pos
     }
 
+    /// Bytes the entry at `pos` occupies (encoding, data and backlen).
+    pub fn entry_size(&self, pos: usize) -> usize {
+        self.entry_total(pos)
+    }
+
+    /// Bytes an entry holding `v` would occupy (quicklist nodes measure a replacement with
+    /// it before making it).
+    pub fn encoded_size(v: &[u8]) -> usize {
+        let (header, data) = Header::of(Encodable::of(v));
+        let len = header.len + data.len();
+        len + backlen_size(len)
+    }
+
     /// Deletes the entry at `pos`; returns the position of the entry that followed it.
     pub fn delete(&mut self, pos: usize) -> Option<usize> {
         let size = self.entry_total(pos);
@@ -697,6 +710,24 @@ mod tests {
         let back: Vec<Vec<u8>> = lp.iter().rev().map(|v| v.to_vec()).collect();
         assert_eq!(back, vec![s70000, s4000, b"head".to_vec()]);
         assert!(Listpack::from_bytes(lp.as_bytes().to_vec()).is_ok());
+    }
+
+    #[test]
+    fn entry_sizes_match_the_bytes() {
+        let mut lp = Listpack::new();
+        for v in [
+            &b"5"[..],
+            b"-1",
+            b"ab",
+            b"1000",
+            &[b'x'; 70][..],
+            &[b'y'; 5000][..],
+        ] {
+            let before = lp.total_bytes();
+            let pos = lp.insert(lp.total_bytes() - 1, v);
+            assert_eq!(lp.total_bytes() - before, Listpack::encoded_size(v));
+            assert_eq!(lp.entry_size(pos), Listpack::encoded_size(v));
+        }
     }
 
     #[test]

@@ -105,10 +105,8 @@ fn set_options_and_their_errors() {
     assert_eq!(c.cmd(&["EXISTS", "p"]), int(0));
 }
 
-/// Every string and bitmap command on a key of another type. Needs RPUSH (issue 4), which
-/// removes the `ignore`; until then it fails at the RPUSH rather than passing unchecked.
+/// Every string and bitmap command on a key of another type.
 #[test]
-#[ignore = "needs the list type of issue 4 (RPUSH)"]
 fn wrong_type_everywhere() {
     let server = Server::vireo(&[]);
     let mut c = server.raw();

@@ -100,7 +100,10 @@ impl<'a> Options<'a> {
     /// Whether running this SORT reads keys other than the source.
     fn dereferences(&self) -> bool {
         let by = self.by.is_some_and(|p| !self.dont_sort && p != b"#");
-        by || self.gets.iter().any(|p| !is_hash_sign(p) && c_str(p).contains(&b'*'))
+        by || self
+            .gets
+            .iter()
+            .any(|p| !is_hash_sign(p) && c_str(p).contains(&b'*'))
     }
 }
 
@@ -219,10 +222,12 @@ fn score_items(ctx: &mut Ctx, opts: &Options, items: &mut [Item]) -> CmdResult {
     let mut not_double = false;
     for item in items.iter_mut() {
         let by_value = match opts.by {
-            Some(pattern) => match lookup_by_pattern(&mut ctx.db, pattern, &item.element, ctx.now_ms) {
-                Some(v) => Some(v),
-                None => continue,
-            },
+            Some(pattern) => {
+                match lookup_by_pattern(&mut ctx.db, pattern, &item.element, ctx.now_ms) {
+                    Some(v) => Some(v),
+                    None => continue,
+                }
+            }
             None => None,
         };
         if opts.alpha {
@@ -347,7 +352,10 @@ fn finish(ctx: &mut Ctx, opts: &Options, items: Vec<Item>) -> CmdResult {
             continue;
         }
         for pattern in &opts.gets {
-            out.push(lookup_by_pattern(&mut ctx.db, pattern, &item.element, ctx.now_ms).unwrap_or_default());
+            out.push(
+                lookup_by_pattern(&mut ctx.db, pattern, &item.element, ctx.now_ms)
+                    .unwrap_or_default(),
+            );
         }
     }
     let stored = out.len();
@@ -386,7 +394,11 @@ fn ordered_range(value: &Value, start: usize, count: usize, desc: bool) -> Vec<V
         }
         Value::ZSet { z, .. } => {
             let first = if desc { z.len() - 1 - start } else { start };
-            out.extend(z.iter_from(first, desc).take(count).map(|(m, _)| m.to_vec()));
+            out.extend(
+                z.iter_from(first, desc)
+                    .take(count)
+                    .map(|(m, _)| m.to_vec()),
+            );
         }
         _ => {}
     }

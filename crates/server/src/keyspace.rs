@@ -78,6 +78,7 @@ impl<'a> Keyspace<'a> {
             known: smallvec::SmallVec::new(),
             now_ms,
             touch: true,
+            ready: Vec::new(),
         }
     }
 

@@ -130,16 +130,16 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     let mut opts = Options::parse(ctx.args, readonly)?;
     let key = ctx.arg(1);
     let touch = ctx.db.touches();
-    ctx.db = if opts.dereferences() {
+    let mut db = if opts.dereferences() {
         Keyspace::lock_all(ctx.server, ctx.client.db, ctx.now_ms)
     } else {
         let keys = std::iter::once(key).chain(opts.store);
         Keyspace::lock(ctx.server, ctx.client.db, ctx.now_ms, keys)
     };
-    ctx.db.set_touch(touch);
+    db.set_touch(touch);
 
-    let Some(value) = ctx.db.get(key) else {
-        return finish(ctx, &opts, Vec::new());
+    let Some(value) = db.get(key) else {
+        return finish(ctx, &mut db, &opts, Vec::new());
     };
     let is_set = match value {
         Value::List { .. } | Value::ZSet { .. } => false,
@@ -172,7 +172,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
 
     let mut items = items;
     if !opts.dont_sort {
-        score_items(ctx, &opts, &mut items)?;
+        score_items(ctx, &mut db, &opts, &mut items)?;
         sort_items(&opts, &mut items);
     }
     let range = if end >= start && start >= 0 {
@@ -184,7 +184,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     } else {
         Vec::new()
     };
-    finish(ctx, &opts, range)
+    finish(ctx, &mut db, &opts, range)
 }
 
 impl Item {
@@ -218,16 +218,14 @@ fn limit_range(limit: Option<(i64, i64)>, len: i64) -> (i64, i64) {
 }
 
 /// Reads the BY value of every item (or the item itself) as the comparison needs it.
-fn score_items(ctx: &mut Ctx, opts: &Options, items: &mut [Item]) -> CmdResult {
+fn score_items(ctx: &Ctx, db: &mut Keyspace, opts: &Options, items: &mut [Item]) -> CmdResult {
     let mut not_double = false;
     for item in items.iter_mut() {
         let by_value = match opts.by {
-            Some(pattern) => {
-                match lookup_by_pattern(&mut ctx.db, pattern, &item.element, ctx.now_ms) {
-                    Some(v) => Some(v),
-                    None => continue,
-                }
-            }
+            Some(pattern) => match lookup_by_pattern(db, pattern, &item.element, ctx.now_ms) {
+                Some(v) => Some(v),
+                None => continue,
+            },
             None => None,
         };
         if opts.alpha {
@@ -327,7 +325,7 @@ fn lookup_by_pattern(
 }
 
 /// Replies with (or stores) the selected items, projected through the GET patterns.
-fn finish(ctx: &mut Ctx, opts: &Options, items: Vec<Item>) -> CmdResult {
+fn finish(ctx: &mut Ctx, db: &mut Keyspace, opts: &Options, items: Vec<Item>) -> CmdResult {
     let per_item = opts.gets.len().max(1);
     let Some(dest) = opts.store else {
         ctx.reply.array(items.len() * per_item);
@@ -337,7 +335,7 @@ fn finish(ctx: &mut Ctx, opts: &Options, items: Vec<Item>) -> CmdResult {
                 continue;
             }
             for pattern in &opts.gets {
-                match lookup_by_pattern(&mut ctx.db, pattern, &item.element, ctx.now_ms) {
+                match lookup_by_pattern(db, pattern, &item.element, ctx.now_ms) {
                     Some(v) => ctx.reply.bulk(&v),
                     None => ctx.reply.null(),
                 }
@@ -352,18 +350,15 @@ fn finish(ctx: &mut Ctx, opts: &Options, items: Vec<Item>) -> CmdResult {
             continue;
         }
         for pattern in &opts.gets {
-            out.push(
-                lookup_by_pattern(&mut ctx.db, pattern, &item.element, ctx.now_ms)
-                    .unwrap_or_default(),
-            );
+            out.push(lookup_by_pattern(db, pattern, &item.element, ctx.now_ms).unwrap_or_default());
         }
     }
     let stored = out.len();
     if stored > 0 {
         let encodings = ctx.server.settings.read().encodings.clone();
-        ctx.db.set(dest, list_from(out, &encodings));
+        db.set(dest, list_from(out, &encodings));
         ctx.dirty(stored as u64);
-    } else if ctx.db.remove(dest).is_some() {
+    } else if db.remove(dest).is_some() {
         ctx.dirty(1);
     }
     ctx.reply.int(stored as i64);

@@ -2,6 +2,16 @@
 //! the text after the leading `-`.
 
 pub const SYNTAX: &str = "ERR syntax error";
+/// Redis 7.2's refusal of LONG_MIN where it negates a count or rank (LPOS RANK, LREM,
+/// SRANDMEMBER, ZRANDMEMBER, HRANDFIELD).
+pub const NOT_LONG_MIN: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// Vireo's own limit (Redis has none and can run out of memory): SRANDMEMBER, HRANDFIELD
+/// and ZRANDMEMBER with a negative count build their whole reply before sending it, so a
+/// reply estimated beyond this size is refused with RANDOM_REPLY_TOO_BIG.
+pub const RANDOM_REPLY_MAX_BYTES: usize = 512 * 1024 * 1024;
+pub const RANDOM_REPLY_TOO_BIG: &str =
+    "ERR the count asks for a reply larger than 512MB; ask for fewer elements";
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";

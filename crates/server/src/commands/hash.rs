@@ -48,8 +48,6 @@ pub const COMMANDS: &[Cmd] = &[
 const HASH_VALUE_NOT_INTEGER: &str = "ERR hash value is not an integer";
 const HASH_VALUE_NOT_FLOAT: &str = "ERR hash value is not a float";
 const INCREMENT_NAN_OR_INFINITY: &str = "ERR value is NaN or Infinity";
-const COUNT_OUT_OF_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
 const EXPIRE_NEGATIVE: &str = "ERR invalid expire time, must be >= 0";
 const FIELDS_MISSING: &str =
@@ -57,13 +55,6 @@ const FIELDS_MISSING: &str =
 const NUMFIELDS_NOT_POSITIVE_HEXPIRE: &str = "ERR Parameter `numFields` should be greater than 0";
 const NUMFIELDS_NOT_POSITIVE: &str = "ERR Number of fields must be a positive integer";
 const NUMFIELDS_MISMATCH: &str = "ERR The `numfields` parameter must match the number of arguments";
-
-/// Vireo's own limit, as for SRANDMEMBER and ZRANDMEMBER (Redis has none and can run out
-/// of memory): HRANDFIELD with a negative count builds its whole reply before sending it,
-/// so a reply estimated beyond this size is refused.
-const RANDOM_REPLY_MAX_BYTES: usize = 512 * 1024 * 1024;
-const RANDOM_REPLY_TOO_BIG: &str =
-    "ERR the count asks for a reply larger than 512MB; ask for fewer elements";
 
 /// Latest field expiry (unix ms) the HEXPIRE family accepts: 2^46 - 1, as in Redis 7.4
 /// (which keeps the top bits of its 48-bit expiry times for later use).
@@ -355,7 +346,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     };
     let count = args::int(ctx.arg(2))?;
     if count == i64::MIN {
-        return Err(COUNT_OUT_OF_RANGE.into());
+        return Err(errors::NOT_LONG_MIN.into());
     }
     // A WITHVALUES reply of 2 × count entries must not overflow.
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
@@ -377,10 +368,10 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     // Each pick costs fewer than 8192 bytes unless fields or values are long: only counts
     // that could pass the limit are worth estimating.
     if !distinct
-        && n > RANDOM_REPLY_MAX_BYTES / 8192
-        && estimated_reply_bytes(h, n, with_values, now) > RANDOM_REPLY_MAX_BYTES
+        && n > errors::RANDOM_REPLY_MAX_BYTES / 8192
+        && estimated_reply_bytes(h, n, with_values, now) > errors::RANDOM_REPLY_MAX_BYTES
     {
-        return Err(RANDOM_REPLY_TOO_BIG.into());
+        return Err(errors::RANDOM_REPLY_TOO_BIG.into());
     }
     ctx.reply
         .array(if with_values && !resp3 { n * 2 } else { n });

@@ -51,9 +51,6 @@ pub const COMMANDS: &[Cmd] = &[
 
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-/// Options that accept any long but LONG_MIN (whose negation overflows), as Redis 7.2.
-const NOT_LONG_MIN: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
@@ -127,7 +124,7 @@ pub(crate) fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
 /// An integer that may be any long but LONG_MIN (LREM's count, LPOS's RANK).
 fn long_not_min(arg: &[u8]) -> Result<i64, CmdError> {
     match args::int(arg)? {
-        i64::MIN => Err(NOT_LONG_MIN.into()),
+        i64::MIN => Err(errors::NOT_LONG_MIN.into()),
         n => Ok(n),
     }
 }

@@ -37,17 +37,9 @@ pub const COMMANDS: &[Cmd] = &[
 ];
 
 const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
-const COUNT_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-/// Vireo's own limit (Redis has none and can run out of memory): SRANDMEMBER with a
-/// negative count builds its whole reply before sending it, so a reply estimated beyond
-/// this size is refused.
-const RANDOM_REPLY_MAX_BYTES: usize = 512 * 1024 * 1024;
-const RANDOM_REPLY_TOO_BIG: &str =
-    "ERR the count asks for a reply larger than 512MB; ask for fewer elements";
 
 /// The encoding thresholds in force now.
 fn limits(ctx: &Ctx) -> SetLimits {
@@ -200,7 +192,7 @@ fn srandmember_count(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let count = args::int(&args[2])?;
     if count == i64::MIN {
-        return Err(COUNT_RANGE.into());
+        return Err(errors::NOT_LONG_MIN.into());
     }
     let Some(set) = set_of(ctx.db.get(&args[1]))? else {
         ctx.reply.array(0);
@@ -211,10 +203,10 @@ fn srandmember_count(ctx: &mut Ctx) -> CmdResult {
     if count < 0 || count == 1 {
         // Every member costs fewer than 8192 bytes unless members are long: only
         // counts that could pass the limit are worth estimating.
-        if wanted > RANDOM_REPLY_MAX_BYTES / 8192
-            && estimated_reply_bytes(set, wanted) > RANDOM_REPLY_MAX_BYTES
+        if wanted > errors::RANDOM_REPLY_MAX_BYTES / 8192
+            && estimated_reply_bytes(set, wanted) > errors::RANDOM_REPLY_MAX_BYTES
         {
-            return Err(RANDOM_REPLY_TOO_BIG.into());
+            return Err(errors::RANDOM_REPLY_TOO_BIG.into());
         }
         reply.array(wanted);
         set.random_with_repeats(wanted, |m| reply_member(reply, m));

@@ -82,14 +82,7 @@ const WITHSCORES_BYLEX: &str =
 const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
-const NOT_LONG_MIN: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const OUT_OF_RANGE: &str = "ERR value is out of range";
-/// Vireo's own limit, as for SRANDMEMBER (Redis has none and can run out of memory): a
-/// ZRANDMEMBER reply with repetitions estimated beyond this size is refused.
-const RANDOM_REPLY_MAX_BYTES: usize = 512 * 1024 * 1024;
-const RANDOM_REPLY_TOO_BIG: &str =
-    "ERR the count asks for a reply larger than 512MB; ask for fewer elements";
 const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
@@ -893,7 +886,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     }
     let count = args::int(ctx.arg(2))?;
     if count == i64::MIN {
-        return Err(NOT_LONG_MIN.into());
+        return Err(errors::NOT_LONG_MIN.into());
     }
     let withscores = match ctx.args.len() {
         3 => false,
@@ -916,10 +909,10 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     if count < 0 {
         // With repetitions: `wanted` independent draws. Members cost fewer than 8192
         // bytes each unless they are long: only such counts are worth estimating.
-        if wanted > RANDOM_REPLY_MAX_BYTES / 8192
-            && estimated_reply_bytes(z, wanted, withscores) > RANDOM_REPLY_MAX_BYTES
+        if wanted > errors::RANDOM_REPLY_MAX_BYTES / 8192
+            && estimated_reply_bytes(z, wanted, withscores) > errors::RANDOM_REPLY_MAX_BYTES
         {
-            return Err(RANDOM_REPLY_TOO_BIG.into());
+            return Err(errors::RANDOM_REPLY_TOO_BIG.into());
         }
         reply_pairs_header(reply, wanted, withscores);
         if z.is_listpack() {

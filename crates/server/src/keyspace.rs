@@ -163,7 +163,7 @@ impl<'a> Keyspace<'a> {
         if shard.watched.is_some() && shard.keys.contains_key(key) {
             shard.touch(key);
         }
-        self.lookup(key)
+        self.stamp(key)
     }
 
     /// Registers `flag` as watching `key` (WATCH; the key's shard is locked); true if
@@ -178,6 +178,11 @@ impl<'a> Keyspace<'a> {
 
     fn lookup(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(key);
+        self.stamp(key)
+    }
+
+    /// The value of a key already checked for expiry, its access clock stamped.
+    fn stamp(&mut self, key: &[u8]) -> Option<&mut Value> {
         let clock = self.touch.then(|| self.lru_clock());
         let value = self.shard(key).keys.get_mut(key)?;
         if let Some(clock) = clock {

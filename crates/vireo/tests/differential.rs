@@ -49,7 +49,13 @@ fn redis_vs_vireo() {
 #[ignore = "needs the commands of an open issue; see tests/diff-next/README.md"]
 fn redis_vs_vireo_pending() {
     let bin = std::env::var("VIREO_TEST_BIN").unwrap_or_else(|_| "vireo-server".into());
-    run_all(&bin, &case_files(PENDING_DIR), || Server::vireo(&[]));
+    let files = case_files(PENDING_DIR);
+    if files.is_empty() {
+        // Run by hand to see progress; with nothing pending there is nothing to compare.
+        eprintln!("no case files wait in {PENDING_DIR}");
+        return;
+    }
+    run_all(&bin, &files, || Server::vireo(&[]));
 }
 
 /// Plays every case file (pending ones too) against two redis-servers: proves the runner

@@ -297,6 +297,8 @@ fn run_for(ctx: &mut Ctx, waiter: &Waiter) -> BytesMut {
     reply.set_resp3(waiter.resp3);
     std::mem::swap(ctx.reply, &mut reply);
     let result = waiter.pop.run(ctx, &waiter.keys);
+    // The waiter's command propagates as a unit of its own, after the one that served it.
+    ctx.flush_effects();
     std::mem::swap(ctx.reply, &mut reply);
     match result {
         Ok(true) => {}

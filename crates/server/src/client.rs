@@ -154,9 +154,28 @@ pub struct Client {
     pub multi: Option<crate::commands::multi::Multi>,
     /// The keys this client WATCHes: (database, key).
     pub watched: Vec<(usize, vireo_store::SmallBytes)>,
+    /// What the running command will propagate (`crate::propagate`).
+    pub effects: crate::propagate::Effects,
 }
 
 impl Client {
+    /// The state of a new connection (or of an in-process client) registered as `handle`.
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Client {
+        Client {
+            handle,
+            db: 0,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            blocked: None,
+            deny_blocking: false,
+            subs: Default::default(),
+            multi: None,
+            watched: Vec::new(),
+            effects: Default::default(),
+        }
+    }
+
     pub fn id(&self) -> u64 {
         self.handle.id
     }

@@ -7,6 +7,7 @@ use crate::commands::multi;
 use crate::commands::{Command, Ctx, Handler, Locking};
 use crate::errors;
 use crate::keyspace::Keyspace;
+use crate::propagate::Op;
 use crate::stats::Stats;
 use crate::Server;
 use bytes::Bytes;
@@ -114,14 +115,17 @@ fn call(
         Keyspace::empty(server, db_index, now_ms)
     };
     let db = call_on(
-        server, client, cmd, handler, args, reply, db, now_ms, start_us, true,
+        server, client, cmd, handler, args, reply, db, now_ms, start_us, None,
     );
     drop(db);
 }
 
 /// Runs a command's handler on `db`, already locked for it, and gives the view back.
-/// With `serve`, clients blocked on keys the command wrote are served before it returns
-/// (a transaction serves them after its last command).
+///
+/// Outside a transaction (`tx_unit` is None) the command's writes are fed to the
+/// propagation stream, then the clients blocked on keys it wrote are served, all before
+/// the locks go. Inside one, its writes join `tx_unit` and the transaction serves blocked
+/// clients after its last command.
 #[allow(clippy::too_many_arguments)]
 fn call_on<'k>(
     server: &Server,
@@ -133,7 +137,7 @@ fn call_on<'k>(
     mut db: Keyspace<'k>,
     now_ms: i64,
     start_us: i64,
-    serve: bool,
+    tx_unit: Option<&mut Vec<Op>>,
 ) -> Keyspace<'k> {
     // CLIENT NO-TOUCH: lookups leave the access clock alone, except TOUCH itself.
     let no_touch = client.handle.no_touch.load(Ordering::Relaxed) && cmd.spec.name != "touch";
@@ -148,6 +152,20 @@ fn call_on<'k>(
             now_ms,
         };
         let result = handler(&mut ctx);
+        let db_index = ctx.db.db_index();
+        let serve = tx_unit.is_none();
+        if server.propagation.active() {
+            match tx_unit {
+                Some(unit) => ctx.client.effects.finish(db_index, args, unit),
+                None => {
+                    let mut unit = Vec::new();
+                    ctx.client.effects.finish(db_index, args, &mut unit);
+                    server.propagation.feed(unit, false);
+                }
+            }
+        } else {
+            ctx.client.effects.reset();
+        }
         // Clients blocked on keys the command wrote are served before the locks go.
         if serve && ctx.db.has_ready() {
             crate::blocking::serve_ready(&mut ctx);
@@ -200,13 +218,25 @@ pub(crate) fn run_transaction(
     reply.array(queued.len());
     let deny_blocking = std::mem::replace(&mut client.deny_blocking, true);
     if isolated {
+        // The writes of the whole transaction propagate as one MULTI/EXEC unit.
+        let mut unit = Vec::new();
         for (cmd, args) in cmds.iter().zip(queued) {
             let handler = cmd.handler.expect("checked when queued");
             let start_us = crate::unix_us();
             db = call_on(
-                server, client, cmd, handler, args, reply, db, now_ms, start_us, false,
+                server,
+                client,
+                cmd,
+                handler,
+                args,
+                reply,
+                db,
+                now_ms,
+                start_us,
+                Some(&mut unit),
             );
         }
+        server.propagation.feed(unit, true);
         client.deny_blocking = deny_blocking;
         // Keys the transaction made ready serve their blocked clients now, still
         // under its locks.

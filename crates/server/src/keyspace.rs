@@ -166,6 +166,14 @@ impl<'a> Keyspace<'a> {
         self.stamp(key)
     }
 
+    /// `key` was changed (Redis's signalModifiedKey): flags the clients WATCHing it.
+    pub fn signal_modified(&mut self, key: &[u8]) {
+        let shard = self.shard(key);
+        if shard.watched.is_some() {
+            shard.touch(key);
+        }
+    }
+
     /// Registers `flag` as watching `key` (WATCH; the key's shard is locked); true if
     /// nobody watched the key before.
     pub(crate) fn watch(

@@ -10,8 +10,11 @@ pub mod exec;
 pub mod info;
 pub mod keyspace;
 pub mod lazyfree;
+pub mod local;
 pub mod log;
 pub mod net;
+pub mod notify;
+pub mod propagate;
 pub mod pubsub;
 pub mod settings;
 pub mod stats;
@@ -48,6 +51,10 @@ pub struct Server {
     pub pubsub: pubsub::PubSub,
     /// WATCH counters for INFO.
     pub watches: commands::multi::WatchStats,
+    /// Keyspace notifications (`notify-keyspace-events`).
+    pub notifications: notify::Notifications,
+    /// The stream of writes for the AOF and replicas.
+    pub propagation: propagate::Propagation,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -69,7 +76,7 @@ impl Server {
     pub fn new(config: Config) -> Server {
         let settings = Settings::from_config(&config);
         let (rebind_tx, rebind_rx) = tokio::sync::mpsc::unbounded_channel();
-        Server {
+        let server = Server {
             dbs: (0..settings.databases).map(|_| Db::new()).collect(),
             config: RwLock::new(config),
             settings: RwLock::new(settings),
@@ -79,6 +86,8 @@ impl Server {
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
             watches: commands::multi::WatchStats::default(),
+            notifications: notify::Notifications::default(),
+            propagation: propagate::Propagation::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -86,7 +95,15 @@ impl Server {
             shutdown: Notify::new(),
             rebind_tx,
             rebind_rx: parking_lot::Mutex::new(Some(rebind_rx)),
-        }
+        };
+        server.settings_changed();
+        server
+    }
+
+    /// Refreshes what the server mirrors from `settings` outside its lock.
+    pub fn settings_changed(&self) {
+        let flags = self.settings.read().notify_keyspace_events;
+        self.notifications.set(flags);
     }
 
     /// CONFIG SET port/bind: closes the TCP listeners and opens the ones `settings` asks
@@ -109,9 +126,24 @@ impl Server {
         tokio::task::block_in_place(|| outcome.recv()).unwrap_or_else(|_| Err(FAILED.into()))
     }
 
-    /// A key was found expired and deleted (lazily or by the active cycle).
-    pub fn key_expired(&self, _db: usize, _key: &[u8]) {
+    /// A key was found expired and deleted (lazily or by the active cycle), its shard
+    /// still locked: counted, notified (`expired`), and propagated as a DEL of its own
+    /// (UNLINK with `lazyfree-lazy-expire`), as Redis does.
+    pub fn key_expired(&self, db: usize, key: &[u8]) {
         Stats::add(&self.stats.expired_keys, 1);
+        self.notify(notify::class::EXPIRED, "expired", key, db);
+        if self.propagation.active() {
+            let name: &'static [u8] = if self.settings.read().lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            let argv = vec![
+                bytes::Bytes::from_static(name),
+                bytes::Bytes::copy_from_slice(key),
+            ];
+            self.propagation.feed_one(propagate::Op::new(db, argv));
+        }
     }
 
     /// Asks the server to stop: listeners close, clients are dropped, `run` returns.

@@ -33,6 +33,11 @@ pub struct Settings {
     pub daemonize: bool,
     pub dir: String,
     pub appendonly: bool,
+    /// `notify-keyspace-events` as flag bits (`crate::notify::class`).
+    pub notify_keyspace_events: u32,
+    /// `lazyfree-lazy-expire`: expired keys are freed in the background and propagated
+    /// as UNLINK.
+    pub lazyfree_lazy_expire: bool,
     pub encodings: Encodings,
     /// `client-output-buffer-limit` for the classes Vireo has (no replicas yet).
     pub output_limits: OutputLimits,
@@ -125,6 +130,8 @@ impl Default for Settings {
             daemonize: false,
             dir: ".".into(),
             appendonly: false,
+            notify_keyspace_events: 0,
+            lazyfree_lazy_expire: false,
             encodings: Encodings::default(),
             output_limits: OutputLimits::from_config(&Config::default()),
         }
@@ -163,6 +170,11 @@ impl Settings {
             daemonize: c.daemonize(),
             dir: c.dir().to_string_lossy().into_owned(),
             appendonly: c.appendonly(),
+            notify_keyspace_events: match c.value("notify-keyspace-events") {
+                Some(Value::NotifyKeyspaceEvents(flags)) => *flags,
+                _ => unreachable!("notify-keyspace-events holds flags"),
+            },
+            lazyfree_lazy_expire: c.get_one("lazyfree-lazy-expire").as_deref() == Some("yes"),
             encodings: Encodings::from_config(c),
             output_limits: OutputLimits::from_config(c),
         }

@@ -233,7 +233,7 @@ fn bzmpop(ctx: &mut Ctx) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{Client, NewClient, ReplyMode};
+    use crate::client::{Client, NewClient};
     use crate::exec::{execute, Scratch};
     use crate::Server;
     use vireo_resp::Reply;
@@ -247,18 +247,9 @@ mod tests {
             unix_path: None,
         };
         assert!(server.clients.try_reserve(usize::MAX));
-        Client {
-            handle: server.clients.register(conn, 0),
-            db: 0,
-            authenticated: true,
-            reply_mode: ReplyMode::On,
-            close_after_reply: false,
-            blocked: None,
-            deny_blocking,
-            subs: Default::default(),
-            multi: None,
-            watched: Vec::new(),
-        }
+        let mut client = Client::new(server.clients.register(conn, 0), true);
+        client.deny_blocking = deny_blocking;
+        client
     }
 
     fn run(server: &Server, client: &mut Client, args: &[&str]) -> Vec<u8> {

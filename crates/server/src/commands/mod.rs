@@ -117,9 +117,74 @@ impl<'a> Ctx<'a, '_> {
         Ok(())
     }
 
-    /// Records `n` changes to the dataset (for save points and INFO).
-    pub fn dirty(&self, n: u64) {
+    /// Records `n` changes to the dataset (for save points and INFO). A command that
+    /// records changes is propagated (see `crate::propagate`).
+    pub fn dirty(&mut self, n: u64) {
         crate::stats::Stats::add(&self.server.stats.dirty, n);
+        self.client.effects.dirty += n;
+    }
+
+    /// Whether writes are being propagated (an AOF or a replica consumes them). Commands
+    /// that build a rewritten command vector check it first, so that nothing is built
+    /// when nobody consumes it.
+    pub fn propagating(&self) -> bool {
+        self.server.propagation.active()
+    }
+
+    /// Propagates `argv` in the command's database before the command itself (Redis's
+    /// alsoPropagate): extra effects such as the LPOP of a served BLPOP.
+    pub fn propagate(&mut self, argv: Vec<Bytes>) {
+        if self.propagating() {
+            let op = crate::propagate::Op::new(self.db.db_index(), argv);
+            self.client.effects.also.push(op);
+        }
+    }
+
+    /// Propagates `argv` instead of the command as sent (EXPIRE → PEXPIREAT, SPOP →
+    /// SREM...). Only takes effect if the command changed something (`dirty`).
+    pub fn rewrite_propagated(&mut self, argv: Vec<Bytes>) {
+        if self.propagating() {
+            self.client.effects.rewritten = Some(argv);
+        }
+    }
+
+    /// The command changed the dataset but must not propagate itself (what it did is
+    /// propagated with `propagate`, or must not reach replicas at all).
+    pub fn no_propagate(&mut self) {
+        self.client.effects.prevented = true;
+    }
+
+    /// Feeds what was collected for propagation as a unit of its own, without the
+    /// command itself (a served blocked client's pop, after the write that served it).
+    pub(crate) fn flush_effects(&mut self) {
+        if self.propagating() {
+            let mut unit = Vec::new();
+            self.client
+                .effects
+                .finish(self.db.db_index(), &[], &mut unit);
+            self.server.propagation.feed(unit, false);
+        } else {
+            self.client.effects.reset();
+        }
+    }
+
+    /// Publishes a keyspace notification about `key` in the command's database, if
+    /// `class` (`crate::notify::class`) is enabled.
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        self.server.notify(class, event, key, self.db.db_index());
+    }
+
+    /// `key` was changed (Redis's signalModifiedKey): clients WATCHing it see their
+    /// transaction fail.
+    pub fn changed(&mut self, key: &[u8]) {
+        self.db.signal_modified(key);
+    }
+
+    /// `key` was changed by an event of `class` named `event`: `changed` plus `notify`, the
+    /// pair nearly every write makes.
+    pub fn modified(&mut self, key: &[u8], class: u32, event: &str) {
+        self.changed(key);
+        self.notify(class, event, key);
     }
 
     /// The error for a syntactically valid command with a bad argument count in a part

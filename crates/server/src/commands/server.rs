@@ -95,6 +95,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         .into());
     }
     *server.settings.write() = settings;
+    server.settings_changed();
     drop(config);
     announce(&changed, ctx.server);
     ctx.reply.ok();

@@ -6,7 +6,7 @@
 //! query buffer as a whole is capped by `client-query-buffer-limit`.
 
 use crate::blocking;
-use crate::client::{Client, ClientHandle, NewClient, ReplyMode};
+use crate::client::{Client, ClientHandle, NewClient};
 use crate::exec::{execute, Scratch};
 use crate::stats::Stats;
 use crate::{log_verbose, log_warning, Server};
@@ -27,18 +27,7 @@ where
 {
     let now = crate::unix_ms();
     let handle = server.clients.register(conn, now);
-    let mut client = Client {
-        authenticated: server.settings.read().requirepass.is_none(),
-        handle: handle.clone(),
-        db: 0,
-        reply_mode: ReplyMode::On,
-        close_after_reply: false,
-        blocked: None,
-        deny_blocking: false,
-        subs: Default::default(),
-        multi: None,
-        watched: Vec::new(),
-    };
+    let mut client = Client::new(handle.clone(), server.settings.read().requirepass.is_none());
     let mut parser = RequestParser::new();
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut reply = Reply::new();

@@ -1,0 +1,288 @@
+//! Propagation differential tests: what a command sequence writes to the AOF of
+//! redis-server (`appendonly yes`, `appendfsync always`) against what vireo feeds to its
+//! propagation stream for the same sequence, encoded as an AOF is (SELECT when the
+//! database changes, MULTI/EXEC around units).
+//!
+//! Each file in `tests/propagation/*.txt` is a script in the syntax of `tests/diff/`
+//! (redis-cli quoting, `#` comments) with these directives:
+//!
+//! | directive | effect |
+//! |---|---|
+//! | `@sleep MS` | sleep MS milliseconds (to let a short TTL pass) |
+//! | `@client NAME` | the following commands are sent by client NAME (created on first use; the first client is `main`) |
+//! | `@nowait` | the next command's reply is not waited for (a blocking command; its reply is read at the end) |
+//!
+//! Vireo runs in-process (`vireo_server::local::LocalClient`), with a consumer attached to
+//! its stream; redis-server runs as a process in a private directory. Absolute times (the
+//! PEXPIREAT that EXPIRE becomes, SET's PXAT) differ between the two runs: an integer
+//! within ten minutes of the current time, in milliseconds or seconds, is compared as
+//! `<ms>` / `<s>`. There is no active expiry in the in-process server (no cron), so a
+//! script observes expiry by access.
+
+mod common;
+
+use common::{RawClient, Server};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use vireo_server::local::LocalClient;
+use vireo_server::propagate::{target, Encoder};
+
+const SCRIPT_DIR: &str = "tests/propagation";
+
+#[test]
+fn redis_aof_vs_vireo_stream() {
+    let mut failures = Vec::new();
+    let files = scripts();
+    assert!(!files.is_empty(), "no scripts in {SCRIPT_DIR}");
+    for file in &files {
+        let script = Script::load(file);
+        let expected = run_redis(&script);
+        let got = run_vireo(&script);
+        if expected != got {
+            failures.push(format!(
+                "{}:\n{}",
+                file.display(),
+                describe_difference(&expected, &got)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn scripts() -> Vec<PathBuf> {
+    let dir = workspace_root().join(SCRIPT_DIR);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+enum Step {
+    Command {
+        client: String,
+        args: Vec<Vec<u8>>,
+        wait: bool,
+    },
+    Sleep(u64),
+}
+
+struct Script {
+    steps: Vec<Step>,
+}
+
+impl Script {
+    fn load(path: &Path) -> Script {
+        let text = std::fs::read_to_string(path).expect("read a script");
+        let mut steps = Vec::new();
+        let mut client = "main".to_string();
+        let mut wait = true;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = |what: &str| format!("{}:{}: {what}", path.display(), n + 1);
+            if let Some(directive) = line.strip_prefix('@') {
+                let mut words = directive.split_whitespace();
+                match (words.next(), words.next()) {
+                    (Some("sleep"), Some(ms)) => {
+                        steps.push(Step::Sleep(ms.parse().expect("@sleep MS")))
+                    }
+                    (Some("client"), Some(name)) => client = name.to_string(),
+                    (Some("nowait"), None) => wait = false,
+                    _ => panic!("{}", at("unknown directive")),
+                }
+                continue;
+            }
+            let args = vireo_config::split_args(line.as_bytes())
+                .unwrap_or_else(|| panic!("{}", at("unbalanced quotes")));
+            steps.push(Step::Command {
+                client: client.clone(),
+                args,
+                wait,
+            });
+            wait = true;
+        }
+        Script { steps }
+    }
+}
+
+/// The commands redis-server appended to its AOF while running the script.
+fn run_redis(script: &Script) -> Vec<Vec<Vec<u8>>> {
+    let server = Server::redis(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--aof-timestamp-enabled",
+        "no",
+    ]);
+    let mut clients: BTreeMap<String, RawClient> = BTreeMap::new();
+    let mut unread: Vec<String> = Vec::new();
+    for step in &script.steps {
+        match step {
+            Step::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::Command { client, args, wait } => {
+                let c = clients
+                    .entry(client.clone())
+                    .or_insert_with(|| RawClient::connect(&server.addr()).expect("connect"));
+                if *wait {
+                    c.command(args).expect("a reply");
+                } else {
+                    let mut frame = Vec::new();
+                    encode(&mut frame, args);
+                    c.send(&frame).expect("send");
+                    unread.push(client.clone());
+                    // Let the server register the blocked client before the next step.
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+    for name in unread {
+        clients
+            .get_mut(&name)
+            .expect("the client exists")
+            .read_reply()
+            .expect("the blocked command's reply");
+    }
+    let incr = aof_incr_file(server.dir());
+    parse_commands(&std::fs::read(&incr).expect("read the incr AOF"))
+}
+
+/// The incr file the AOF manifest names.
+fn aof_incr_file(dir: &Path) -> PathBuf {
+    let aof_dir = dir.join("appendonlydir");
+    let manifest = std::fs::read_to_string(aof_dir.join("appendonly.aof.manifest"))
+        .expect("read the AOF manifest");
+    let line = manifest
+        .lines()
+        .find(|l| l.ends_with("type i"))
+        .expect("an incr file in the manifest");
+    let name = line.split_whitespace().nth(1).expect("file name");
+    aof_dir.join(name)
+}
+
+/// What vireo fed to its propagation stream while running the script.
+fn run_vireo(script: &Script) -> Vec<Vec<Vec<u8>>> {
+    let server = Arc::new(vireo_server::Server::new(vireo_config::Config::default()));
+    let stream = server.propagation.attach();
+    let mut clients: BTreeMap<String, LocalClient> = BTreeMap::new();
+    for step in &script.steps {
+        match step {
+            Step::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::Command { client, args, .. } => {
+                let c = clients
+                    .entry(client.clone())
+                    .or_insert_with(|| LocalClient::new(server.clone()));
+                c.call(args);
+            }
+        }
+    }
+    let mut encoder = Encoder::default();
+    let mut aof = bytes::BytesMut::new();
+    for unit in stream.try_iter() {
+        for op in unit.iter() {
+            encoder.encode(op, target::AOF, &mut aof);
+        }
+    }
+    parse_commands(&aof)
+}
+
+fn encode(out: &mut Vec<u8>, args: &[Vec<u8>]) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Splits AOF bytes into commands, replacing absolute times by `<ms>` / `<s>`.
+fn parse_commands(mut bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    fn line<'a>(bytes: &mut &'a [u8]) -> &'a [u8] {
+        let end = bytes
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a CRLF-terminated line");
+        let l = &bytes[..end];
+        *bytes = &bytes[end + 2..];
+        l
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is past 1970")
+        .as_millis() as i64;
+    let window_ms = 600_000;
+    let mut commands = Vec::new();
+    while !bytes.is_empty() {
+        let header = line(&mut bytes);
+        assert_eq!(header[0], b'*', "AOF entries are arrays");
+        let n: usize = std::str::from_utf8(&header[1..]).unwrap().parse().unwrap();
+        let mut argv = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len_line = line(&mut bytes);
+            let len: usize = std::str::from_utf8(&len_line[1..])
+                .unwrap()
+                .parse()
+                .unwrap();
+            let arg = bytes[..len].to_vec();
+            bytes = &bytes[len + 2..];
+            let as_int = std::str::from_utf8(&arg)
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok());
+            let arg = match as_int {
+                Some(v) if (v - now_ms).abs() < window_ms => b"<ms>".to_vec(),
+                Some(v) if (v - now_ms / 1000).abs() < window_ms / 1000 => b"<s>".to_vec(),
+                _ => arg,
+            };
+            argv.push(arg);
+        }
+        commands.push(argv);
+    }
+    commands
+}
+
+fn show(cmd: &[Vec<u8>]) -> String {
+    cmd.iter()
+        .map(|a| format!("{:?}", String::from_utf8_lossy(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn describe_difference(expected: &[Vec<Vec<u8>>], got: &[Vec<Vec<u8>>]) -> String {
+    let first = expected
+        .iter()
+        .zip(got)
+        .position(|(e, g)| e != g)
+        .unwrap_or(expected.len().min(got.len()));
+    let context = |cmds: &[Vec<Vec<u8>>]| {
+        cmds.iter()
+            .enumerate()
+            .skip(first.saturating_sub(2))
+            .take(8)
+            .map(|(i, c)| format!("    {i}: {}", show(c)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!(
+        "  first difference at command {first} (redis wrote {}, vireo fed {})\n  redis:\n{}\n  vireo:\n{}",
+        expected.len(),
+        got.len(),
+        context(expected),
+        context(got)
+    )
+}

@@ -45,7 +45,11 @@ where
         let read = tokio::select! {
             r = stream.read_buf(&mut rbuf) => r,
             _ = handle.outbox.notify.notified() => {
-                // Pub/sub messages: written as soon as they come.
+                // Pub/sub messages: written as soon as they come, after letting the
+                // tasks already runnable (publishers, often) go first, so that one write
+                // carries what they publish meanwhile, as Redis's one write per client per
+                // event-loop turn does.
+                tokio::task::yield_now().await;
                 handle.outbox.drain_into(&mut reply.buf);
                 if !write_replies(&server, &handle, &mut stream, &mut reply).await {
                     break 'conn;

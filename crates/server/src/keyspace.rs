@@ -2,10 +2,15 @@
 //! the command, with Redis's access rules on top — a key past its expiry time is deleted
 //! on access (lazy expiry) and reported as missing, hits and misses are counted.
 //!
+//! Two keyspace notifications are raised here for every command: `new` (class n) when a
+//! key is added to the keyspace (Redis's dbAdd), and `keymiss` (class m) when a read
+//! lookup (`get`, `get_many`, `note_read_miss`) finds nothing.
+//!
 //! A write to a key that clients are blocked on (BLPOP...) marks it ready: the dispatcher
 //! serves those clients at the end of the command, before the locks are released
 //! (`crate::blocking`).
 
+use crate::notify::class as notify;
 use crate::stats::Stats;
 use crate::Server;
 use parking_lot::MutexGuard;
@@ -125,16 +130,32 @@ impl<'a> Keyspace<'a> {
         true
     }
 
-    /// Looks a key up for reading, counting a keyspace hit or miss.
+    /// Looks a key up for reading, counting a keyspace hit or miss (and notifying
+    /// `keymiss` on a miss, as Redis's read lookups do).
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
         let server = self.server;
+        let db_index = self.db_index;
         let value = self.lookup(key);
-        let counter = match value {
-            Some(_) => &server.stats.keyspace_hits,
-            None => &server.stats.keyspace_misses,
-        };
-        Stats::add(counter, 1);
+        match value {
+            Some(_) => Stats::add(&server.stats.keyspace_hits, 1),
+            None => {
+                Stats::add(&server.stats.keyspace_misses, 1);
+                server.notify(notify::KEY_MISS, "keymiss", key, db_index);
+            }
+        }
         value.map(|v| &*v)
+    }
+
+    /// A read lookup of `key` found nothing: the `keymiss` notification, for commands
+    /// that look up with `peek` and count hits themselves (EXISTS, TYPE, TTL).
+    pub fn note_read_miss(&self, key: &[u8]) {
+        self.server
+            .notify(notify::KEY_MISS, "keymiss", key, self.db_index);
+    }
+
+    /// A key was added to the keyspace: the `new` notification (Redis's dbAdd).
+    fn added(&self, key: &[u8]) {
+        self.server.notify(notify::NEW, "new", key, self.db_index);
     }
 
     /// Looks several keys up for reading at once, for commands that combine values
@@ -225,13 +246,18 @@ impl<'a> Keyspace<'a> {
         self.shard(key).keys.contains_key(key)
     }
 
-    /// Stores a value, dropping any TTL (Redis's setKey).
+    /// Stores a value, dropping any TTL (Redis's setKey). A key it replaces that had
+    /// expired is deleted first (`expired`), so the store adds a key (`new`).
     pub fn set(&mut self, key: &[u8], mut value: Value) {
         self.signal_if_waited(key);
         value.set_lru(self.lru_clock());
+        self.expire_if_needed(key);
         let shard = self.shard(key);
-        shard.insert(key, value);
-        shard.persist(key);
+        if shard.insert(key, value).is_some() {
+            shard.persist(key);
+        } else {
+            self.added(key);
+        }
     }
 
     /// Stores a value, keeping the TTL of the key it replaces (SET KEEPTTL, in-place edits).
@@ -239,7 +265,9 @@ impl<'a> Keyspace<'a> {
         self.signal_if_waited(key);
         value.set_lru(self.lru_clock());
         self.expire_if_needed(key);
-        self.shard(key).insert(key, value);
+        if self.shard(key).insert(key, value).is_none() {
+            self.added(key);
+        }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
@@ -260,6 +288,12 @@ impl<'a> Keyspace<'a> {
             self.shard(key).remove(key);
             return;
         }
+        self.shard(key).set_expire(key, at_ms);
+    }
+
+    /// Sets the expiry of an existing key as given, even in the past: the key then expires
+    /// on its next access or in the active cycle (SET ... EX, which Redis 7.2 stores as is).
+    pub fn store_expire(&mut self, key: &[u8], at_ms: i64) {
         self.shard(key).set_expire(key, at_ms);
     }
 

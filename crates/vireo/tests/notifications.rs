@@ -4,13 +4,16 @@
 //! exact bytes).
 //!
 //! A file is a script in the syntax of `tests/diff/` (redis-cli quoting, `#` comments),
-//! usually starting with `CONFIG SET notify-keyspace-events ...`; `@sleep MS` sleeps.
+//! usually starting with `CONFIG SET notify-keyspace-events ...`; `@sleep MS` sleeps;
+//! `@reference valkey` (first) compares with Valkey 9 instead of redis-server 7.0, for
+//! behaviour of Redis 7.2 and later (skipped if Valkey is absent).
 //! Replies are not compared here (the files of `tests/diff/` do that), but an error reply
 //! to `CONFIG SET` fails the test. After the script a marker message is published; the
 //! subscriber reads until it arrives, so every notification of the script is seen.
 
 mod common;
 
+use common::valkey::Reference;
 use common::{RawClient, Reply, Server};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,9 +28,11 @@ fn redis_vs_vireo_notifications() {
     let mut failures = Vec::new();
     for file in &files {
         let script = std::fs::read_to_string(file).expect("read a script");
-        let redis = Server::redis(&[]);
+        let Some(reference) = reference_of(&script).start(&[]) else {
+            continue;
+        };
         let vireo = Server::vireo(&[]);
-        let expected = play(&redis, file, &script);
+        let expected = play(&reference, file, &script);
         let got = play(&vireo, file, &script);
         if expected != got {
             failures.push(format!(
@@ -55,6 +60,16 @@ fn scripts() -> Vec<PathBuf> {
     files
 }
 
+/// The server a script is compared with (`@reference NAME`, redis-server by default).
+fn reference_of(script: &str) -> Reference {
+    script
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("@reference "))
+        .map_or(Reference::Redis, |name| {
+            Reference::parse(name.trim()).expect("@reference redis|valkey")
+        })
+}
+
 /// Runs the script on `server`; the (channel, message) of every notification, in order.
 fn play(server: &Server, file: &Path, script: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut sub = RawClient::connect(&server.addr()).expect("connect the subscriber");
@@ -63,6 +78,9 @@ fn play(server: &Server, file: &Path, script: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     for (n, line) in script.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("@reference ") {
             continue;
         }
         if let Some(ms) = line.strip_prefix("@sleep ") {
@@ -127,7 +145,7 @@ fn describe_difference(expected: &[(Vec<u8>, Vec<u8>)], got: &[(Vec<u8>, Vec<u8>
             .join("\n")
     };
     format!(
-        "  first difference at message {first} (redis sent {}, vireo sent {})\n  redis:\n{}\n  vireo:\n{}",
+        "  first difference at message {first} (the reference sent {}, vireo sent {})\n  reference:\n{}\n  vireo:\n{}",
         expected.len(),
         got.len(),
         context(expected),

@@ -11,17 +11,20 @@
 //! | `@sleep MS` | sleep MS milliseconds (to let a short TTL pass) |
 //! | `@client NAME` | the following commands are sent by client NAME (created on first use; the first client is `main`) |
 //! | `@nowait` | the next command's reply is not waited for (a blocking command; its reply is read at the end) |
+//! | `@reference valkey` | compare with Valkey 9 instead of redis-server 7.0 (behaviour of Redis 7.2 and later; skipped if Valkey is absent) |
 //!
 //! Vireo runs in-process (`vireo_server::local::LocalClient`), with a consumer attached to
 //! its stream; redis-server runs as a process in a private directory. Absolute times (the
 //! PEXPIREAT that EXPIRE becomes, SET's PXAT) differ between the two runs: an integer
 //! within ten minutes of the current time, in milliseconds or seconds, is compared as
-//! `<ms>` / `<s>`. There is no active expiry in the in-process server (no cron), so a
-//! script observes expiry by access.
+//! `<ms>` / `<s>`. There is no active expiry in the in-process server (no cron), and it is
+//! turned off in the reference server (DEBUG SET-ACTIVE-EXPIRE 0), so a script observes
+//! expiry by access.
 
 mod common;
 
-use common::{RawClient, Server};
+use common::valkey::Reference;
+use common::RawClient;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,7 +41,9 @@ fn redis_aof_vs_vireo_stream() {
     assert!(!files.is_empty(), "no scripts in {SCRIPT_DIR}");
     for file in &files {
         let script = Script::load(file);
-        let expected = run_redis(&script);
+        let Some(expected) = run_reference(&script) else {
+            continue;
+        };
         let got = run_vireo(&script);
         if expected != got {
             failures.push(format!(
@@ -81,6 +86,7 @@ enum Step {
 
 struct Script {
     steps: Vec<Step>,
+    reference: Reference,
 }
 
 impl Script {
@@ -89,6 +95,7 @@ impl Script {
         let mut steps = Vec::new();
         let mut client = "main".to_string();
         let mut wait = true;
+        let mut reference = Reference::Redis;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -103,6 +110,10 @@ impl Script {
                     }
                     (Some("client"), Some(name)) => client = name.to_string(),
                     (Some("nowait"), None) => wait = false,
+                    (Some("reference"), Some(name)) => {
+                        reference = Reference::parse(name)
+                            .unwrap_or_else(|| panic!("{}", at("unknown reference")))
+                    }
                     _ => panic!("{}", at("unknown directive")),
                 }
                 continue;
@@ -116,20 +127,28 @@ impl Script {
             });
             wait = true;
         }
-        Script { steps }
+        Script { steps, reference }
     }
 }
 
-/// The commands redis-server appended to its AOF while running the script.
-fn run_redis(script: &Script) -> Vec<Vec<Vec<u8>>> {
-    let server = Server::redis(&[
+/// The commands the reference server appended to its AOF while running the script (None
+/// if that server is not available).
+fn run_reference(script: &Script) -> Option<Vec<Vec<Vec<u8>>>> {
+    let server = script.reference.start(&[
         "--appendonly",
         "yes",
         "--appendfsync",
         "always",
         "--aof-timestamp-enabled",
         "no",
-    ]);
+        "--enable-debug-command",
+        "yes",
+    ])?;
+    // The in-process vireo has no active expiry: keys expire on access only, on both sides.
+    let mut setup = RawClient::connect(&server.addr()).expect("connect");
+    setup
+        .command(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"])
+        .expect("turn active expiry off");
     let mut clients: BTreeMap<String, RawClient> = BTreeMap::new();
     let mut unread: Vec<String> = Vec::new();
     for step in &script.steps {
@@ -160,7 +179,9 @@ fn run_redis(script: &Script) -> Vec<Vec<Vec<u8>>> {
             .expect("the blocked command's reply");
     }
     let incr = aof_incr_file(server.dir());
-    parse_commands(&std::fs::read(&incr).expect("read the incr AOF"))
+    Some(parse_commands(
+        &std::fs::read(&incr).expect("read the incr AOF"),
+    ))
 }
 
 /// The incr file the AOF manifest names.
@@ -279,7 +300,7 @@ fn describe_difference(expected: &[Vec<Vec<u8>>], got: &[Vec<Vec<u8>>]) -> Strin
             .join("\n")
     };
     format!(
-        "  first difference at command {first} (redis wrote {}, vireo fed {})\n  redis:\n{}\n  vireo:\n{}",
+        "  first difference at command {first} (the reference wrote {}, vireo fed {})\n  reference:\n{}\n  vireo:\n{}",
         expected.len(),
         got.len(),
         context(expected),

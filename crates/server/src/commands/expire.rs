@@ -5,9 +5,17 @@
 //! so the four setters are one function. A time at or before the command's clock deletes
 //! the key at once (and still answers 1), as Redis does on a master. Keys that reach their
 //! time later are removed lazily on access (`Keyspace`) or by the active cycle (`cron.rs`).
+//!
+//! Notifications and propagation follow Redis: a TTL set is the `expire` event and
+//! propagates as `PEXPIREAT key ms` (an absolute time, the same on every replica); a time
+//! already past is the `del` event and propagates as DEL (UNLINK with
+//! `lazyfree-lazy-expire`); PERSIST is the `persist` event. Nothing changes, nothing is
+//! published or propagated.
 
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
+use crate::notify::class;
+use bytes::Bytes;
 
 pub const COMMANDS: &[Cmd] = &[
     Cmd::keys("expire", expire),
@@ -134,10 +142,46 @@ fn set_expiry(ctx: &mut Ctx, unit: Unit, absolute: bool, cmd: &str) -> CmdResult
         ctx.reply.int(0);
         return Ok(());
     }
+    ctx.reply.int(1);
+    if at <= ctx.now_ms {
+        delete_expired_now(ctx, key);
+        return Ok(());
+    }
     ctx.db.set_expire(key, at);
     ctx.dirty(1);
-    ctx.reply.int(1);
+    ctx.modified(key, class::GENERIC, "expire");
+    // PEXPIREAT propagates as sent; the other forms become one, their options kept.
+    if ctx.propagating() && !(absolute && unit == Unit::Millis) {
+        let mut argv = pexpireat_argv(&ctx.args[1], at);
+        argv.extend(ctx.args[3..].iter().cloned());
+        ctx.rewrite_propagated(argv);
+    }
     Ok(())
+}
+
+/// `PEXPIREAT key at`, the propagated form of a TTL set.
+pub(super) fn pexpireat_argv(key: &Bytes, at: i64) -> Vec<Bytes> {
+    let at = Bytes::copy_from_slice(itoa::Buffer::new().format(at).as_bytes());
+    vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), at]
+}
+
+/// Deletes `key` (which exists) because a command gave it an expiry time already past
+/// (EXPIRE with a negative TTL, GETEX EXAT in the past): the `del` event, propagated as
+/// DEL, or UNLINK with `lazyfree-lazy-expire`, as Redis does on a master.
+pub(super) fn delete_expired_now(ctx: &mut Ctx, key: &[u8]) {
+    let lazy = ctx.server.settings.read().lazyfree_lazy_expire;
+    if let Some(value) = ctx.db.remove(key) {
+        if lazy && crate::lazyfree::free_effort(&value) > crate::lazyfree::LAZYFREE_THRESHOLD {
+            crate::lazyfree::free_later(value, 1);
+        }
+    }
+    ctx.dirty(1);
+    ctx.modified(key, class::GENERIC, "del");
+    if ctx.propagating() {
+        let name: &'static [u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        let argv = vec![Bytes::from_static(name), Bytes::copy_from_slice(key)];
+        ctx.rewrite_propagated(argv);
+    }
 }
 
 /// What TTL-family commands report about a key.
@@ -205,6 +249,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
     let removed = ctx.db.get_mut(key).is_some() && ctx.db.persist(key);
     if removed {
         ctx.dirty(1);
+        ctx.modified(key, class::GENERIC, "persist");
     }
     ctx.reply.int(removed as i64);
     Ok(())

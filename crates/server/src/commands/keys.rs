@@ -30,6 +30,7 @@ use super::{Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
 use crate::keyspace::Keyspace;
 use crate::lazyfree;
+use crate::notify::class;
 use crate::stats::Stats;
 use crate::Server;
 use parking_lot::MutexGuard;
@@ -106,20 +107,33 @@ fn touches(ctx: &Ctx) -> bool {
         .load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Redis's read lookup without touching the access clock (EXISTS, TYPE, TTL, OBJECT):
-/// lazy expiry and the hit/miss counters, nothing else.
+/// Redis's read lookup without touching the access clock (EXISTS, TYPE, TTL): lazy
+/// expiry, the hit/miss counters and the `keymiss` notification, nothing else.
 pub(super) fn peek_counted<'k>(
     db: &'k mut Keyspace<'_>,
     stats: &Stats,
     key: &[u8],
 ) -> Option<&'k Value> {
+    peek_counted_notifying(db, stats, key, true)
+}
+
+/// `peek_counted`, with or without the `keymiss` notification (OBJECT counts the lookup
+/// but notifies nothing, as Redis).
+fn peek_counted_notifying<'k>(
+    db: &'k mut Keyspace<'_>,
+    stats: &Stats,
+    key: &[u8],
+    notify_miss: bool,
+) -> Option<&'k Value> {
     let found = db.peek(key).is_some();
-    let counter = if found {
-        &stats.keyspace_hits
+    if found {
+        Stats::add(&stats.keyspace_hits, 1);
     } else {
-        &stats.keyspace_misses
-    };
-    Stats::add(counter, 1);
+        Stats::add(&stats.keyspace_misses, 1);
+        if notify_miss {
+            db.note_read_miss(key);
+        }
+    }
     db.peek(key)
 }
 
@@ -151,6 +165,7 @@ fn delete(ctx: &mut Ctx, unlink: bool) -> CmdResult {
             continue;
         };
         deleted += 1;
+        ctx.modified(key, class::GENERIC, "del");
         let big = lazyfree::free_effort(&value) > lazyfree::LAZYFREE_THRESHOLD;
         if big && (unlink || config_yes(ctx.server, "lazyfree-lazy-user-del")) {
             lazyfree::free_later(value, 1);
@@ -599,7 +614,7 @@ fn copy_value<'s>(
 /// replying null for a missing key.
 fn object_lookup<'k>(ctx: &'k mut Ctx) -> Option<&'k Value> {
     let key = ctx.arg(2);
-    let found = peek_counted(&mut ctx.db, &ctx.server.stats, key).is_some();
+    let found = peek_counted_notifying(&mut ctx.db, &ctx.server.stats, key, false).is_some();
     if !found {
         ctx.reply.null();
         return None;

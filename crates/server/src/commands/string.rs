@@ -6,9 +6,18 @@
 //! canonical integer, else "embstr"/"raw" by length (`Value::string`); an in-place edit
 //! makes it "raw"; INCR results are "int"; INCRBYFLOAT results are plain strings.
 //! INCRBYFLOAT computes in C's `long double`, as Redis does (see `csrc/long_double.c`).
+//!
+//! **Notifications and propagation** follow Redis 7.2: events `set`, `expire`, `del`,
+//! `persist`, `append`, `setrange`, `incrby`, `incrbyfloat` (and `new` from the keyspace
+//! when a key is added). Commands whose effect depends on the clock propagate absolute
+//! forms: SET with an expiry (and SETEX, PSETEX) as `SET key value PXAT ms`, GETEX as
+//! PEXPIREAT / PERSIST / DEL; GETSET and SET ... GET propagate without the GET; GETDEL as
+//! DEL; INCRBYFLOAT as `SET key sum KEEPTTL` (a float's text is exact, the sum is not).
+//! A SET whose expiry is already past stores the key anyway: it expires on its next access.
 
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
+use crate::notify::class;
 use crate::Server;
 use bytes::Bytes;
 use vireo_store::strings::{self, Lcs};
@@ -171,6 +180,8 @@ struct SetPlan {
     get: bool,
     keep_ttl: bool,
     expire_at: Option<i64>,
+    /// Where the value is in the arguments (for the propagated form).
+    value_arg: usize,
 }
 
 /// Redis's setGenericCommand: stores `value` at `key` unless NX/XX says no; true if it did.
@@ -195,12 +206,23 @@ fn set_string(ctx: &mut Ctx, key: &[u8], value: &[u8], plan: SetPlan) -> Result<
     } else {
         ctx.db.set(key, value);
     }
-    if let Some(at) = plan.expire_at {
-        ctx.db.set_expire(key, at);
-    }
     ctx.dirty(1);
+    ctx.modified(key, class::STRING, "set");
+    if let Some(at) = plan.expire_at {
+        // Stored as given even if already past (Redis 7.2 lets the key expire later).
+        ctx.db.store_expire(key, at);
+        ctx.notify(class::GENERIC, "expire", key);
+        if ctx.propagating() {
+            let (key, value) = (ctx.args[1].clone(), ctx.args[plan.value_arg].clone());
+            let at = Bytes::copy_from_slice(itoa::Buffer::new().format(at).as_bytes());
+            ctx.rewrite_propagated(vec![SET.clone(), key, value, PXAT.clone(), at]);
+        }
+    }
     Ok(true)
 }
+
+const SET: Bytes = Bytes::from_static(b"SET");
+const PXAT: Bytes = Bytes::from_static(b"PXAT");
 
 fn set(ctx: &mut Ctx) -> CmdResult {
     let (key, value) = (ctx.arg(1), ctx.arg(2));
@@ -211,8 +233,16 @@ fn set(ctx: &mut Ctx) -> CmdResult {
         get: o.get,
         keep_ttl: o.keep_ttl,
         expire_at: o.expire_at(ctx.now_ms, "set")?,
+        value_arg: 2,
     };
     let stored = set_string(ctx, key, value, plan)?;
+    // Without an expiry (which rewrites the whole command), the GET option is dropped:
+    // a replica has nobody to answer.
+    if stored && o.get && o.expire.is_none() && ctx.propagating() {
+        let options = ctx.args[3..].iter().filter(|a| !args::is(a, "get"));
+        let argv: Vec<Bytes> = ctx.args[..3].iter().chain(options).cloned().collect();
+        ctx.rewrite_propagated(argv);
+    }
     match (o.get, stored) {
         (true, _) => {}
         (false, true) => ctx.reply.ok(),
@@ -224,6 +254,7 @@ fn set(ctx: &mut Ctx) -> CmdResult {
 fn setnx(ctx: &mut Ctx) -> CmdResult {
     let plan = SetPlan {
         nx: true,
+        value_arg: 2,
         ..SetPlan::default()
     };
     let (key, value) = (ctx.arg(1), ctx.arg(2));
@@ -244,6 +275,7 @@ fn psetex(ctx: &mut Ctx) -> CmdResult {
 fn set_with_expiry(ctx: &mut Ctx, kind: Expire, cmd: &str) -> CmdResult {
     let plan = SetPlan {
         expire_at: Some(kind.at_ms(ctx.arg(2), ctx.now_ms, cmd)?),
+        value_arg: 3,
         ..SetPlan::default()
     };
     let (key, value) = (ctx.arg(1), ctx.arg(3));
@@ -255,10 +287,15 @@ fn set_with_expiry(ctx: &mut Ctx, kind: Expire, cmd: &str) -> CmdResult {
 fn getset(ctx: &mut Ctx) -> CmdResult {
     let plan = SetPlan {
         get: true,
+        value_arg: 2,
         ..SetPlan::default()
     };
     let (key, value) = (ctx.arg(1), ctx.arg(2));
     set_string(ctx, key, value, plan)?;
+    if ctx.propagating() {
+        let argv = vec![SET.clone(), ctx.args[1].clone(), ctx.args[2].clone()];
+        ctx.rewrite_propagated(argv);
+    }
     Ok(())
 }
 
@@ -272,6 +309,10 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
     ctx.reply.bulk(value);
     ctx.db.remove(key);
     ctx.dirty(1);
+    ctx.modified(key, class::GENERIC, "del");
+    if ctx.propagating() {
+        ctx.rewrite_propagated(vec![Bytes::from_static(b"DEL"), ctx.args[1].clone()]);
+    }
     Ok(())
 }
 
@@ -287,11 +328,25 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
     let expire_at = o.expire_at(ctx.now_ms, "getex")?;
     ctx.reply.bulk(value);
     if let Some(at) = expire_at {
-        // An EXAT/PXAT in the past deletes the key.
-        ctx.db.set_expire(key, at);
-        ctx.dirty(1);
+        if at <= ctx.now_ms {
+            // An EXAT/PXAT in the past deletes the key.
+            super::expire::delete_expired_now(ctx, key);
+        } else {
+            ctx.db.set_expire(key, at);
+            ctx.dirty(1);
+            ctx.modified(key, class::GENERIC, "expire");
+            if ctx.propagating() {
+                let argv = super::expire::pexpireat_argv(&ctx.args[1], at);
+                ctx.rewrite_propagated(argv);
+            }
+        }
     } else if o.persist && ctx.db.persist(key) {
         ctx.dirty(1);
+        ctx.modified(key, class::GENERIC, "persist");
+        if ctx.propagating() {
+            let argv = vec![Bytes::from_static(b"PERSIST"), ctx.args[1].clone()];
+            ctx.rewrite_propagated(argv);
+        }
     }
     Ok(())
 }
@@ -330,6 +385,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     }
     for pair in pairs.chunks(2) {
         ctx.db.set(&pair[0], Value::string(&pair[1]));
+        ctx.modified(&pair[0], class::STRING, "set");
     }
     ctx.dirty((pairs.len() / 2) as u64);
     if nx {
@@ -356,6 +412,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.modified(key, class::STRING, "append");
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -411,6 +468,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.modified(key, class::STRING, "setrange");
     reply_int(ctx, len as i64)
 }
 
@@ -464,6 +522,7 @@ fn increment_by(ctx: &mut Ctx, by: i64) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.modified(key, class::STRING, "incrby");
     ctx.reply.int(n);
     Ok(())
 }
@@ -487,6 +546,17 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.reply.bulk(sum);
     ctx.dirty(1);
+    ctx.modified(key, class::STRING, "incrbyfloat");
+    if ctx.propagating() {
+        // The text of the sum, not the increment: a replica must not redo the float math.
+        let argv = vec![
+            SET.clone(),
+            ctx.args[1].clone(),
+            Bytes::copy_from_slice(sum),
+            Bytes::from_static(b"KEEPTTL"),
+        ];
+        ctx.rewrite_propagated(argv);
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod hash;
 pub mod intset;
 pub mod list;
 pub mod listpack;
+mod lpbuf;
 pub mod lzf;
 pub mod num;
 pub mod set;

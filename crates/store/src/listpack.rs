@@ -24,6 +24,7 @@
 //! invalidates positions after the point of change (the methods return the positions that
 //! stay meaningful).
 
+use crate::lpbuf::LpBuf;
 use crate::num::parse_i64;
 
 const HEADER: usize = 6;
@@ -189,10 +190,11 @@ fn write_backlen(len: usize, out: &mut [u8]) {
     }
 }
 
-/// A listpack. Cloning copies the one allocation.
+/// A listpack: one allocation behind a thin pointer (8 bytes; the size is the listpack's
+/// own header). Cloning copies the allocation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    buf: LpBuf,
 }
 
 impl std::fmt::Debug for Listpack {
@@ -214,11 +216,12 @@ impl Default for Listpack {
 
 impl Listpack {
     pub fn new() -> Self {
-        let mut buf = Vec::with_capacity(HEADER + 1);
-        buf.extend_from_slice(&((HEADER + 1) as u32).to_le_bytes());
-        buf.extend_from_slice(&0u16.to_le_bytes());
-        buf.push(EOF);
-        Listpack { buf }
+        let mut empty = [0u8; HEADER + 1];
+        empty[0..4].copy_from_slice(&((HEADER + 1) as u32).to_le_bytes());
+        empty[HEADER] = EOF;
+        Listpack {
+            buf: LpBuf::new(&empty),
+        }
     }
 
     /// Takes a listpack as found in a file or payload, after checking every entry is
@@ -234,7 +237,9 @@ impl Listpack {
         if buf[buf.len() - 1] != EOF {
             return Err("listpack does not end with its terminator");
         }
-        let lp = Listpack { buf };
+        let lp = Listpack {
+            buf: LpBuf::new(&buf),
+        };
         let mut pos = HEADER;
         let mut count = 0usize;
         while lp.buf[pos] != EOF {
@@ -265,7 +270,7 @@ impl Listpack {
 
     /// The listpack's bytes, as RDB and DUMP store them.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+        &self.buf[..]
     }
 
     /// Encoded size in bytes (what `list-max-listpack-size` and friends measure).
@@ -274,7 +279,7 @@ impl Listpack {
     }
 
     pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        self.buf.len()
     }
 
     /// Number of entries.
@@ -480,7 +485,7 @@ impl Listpack {
                 n as u16
             }
         };
-        self.buf[4..6].copy_from_slice(&n.to_le_bytes());
+        self.buf.slice_mut(4..6).copy_from_slice(&n.to_le_bytes());
     }
 
     fn insert_encoded(&mut self, pos: usize, v: Encodable<'_>) -> usize {
@@ -507,20 +512,13 @@ impl Listpack {
     ) {
         let old_len = self.buf.len();
         if insert > remove {
-            let grow = insert - remove;
-            self.buf.reserve_exact(grow);
-            self.buf.resize(old_len + grow, 0);
+            self.buf.resize(old_len + insert - remove);
             self.buf.copy_within(pos + remove..old_len, pos + insert);
         } else if remove > insert {
             self.buf.copy_within(pos + remove..old_len, pos + insert);
-            self.buf.truncate(old_len - (remove - insert));
-            if self.buf.capacity() > self.buf.len() * 2 + 64 {
-                self.buf.shrink_to_fit();
-            }
+            self.buf.resize(old_len - (remove - insert));
         }
-        fill(&mut self.buf[pos..pos + insert]);
-        let total = self.buf.len() as u32;
-        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
+        fill(self.buf.slice_mut(pos..pos + insert));
     }
 
     /// (encoding bytes, data bytes) of the entry at `pos`, within bounds of the buffer.

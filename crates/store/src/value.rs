@@ -34,14 +34,16 @@ pub enum Value {
         lru: u32,
         v: Vec<u8>,
     },
-    /// The collections live behind a box, so every value stays 32 bytes.
+    /// Lists, sets and sorted sets live behind a box, so every value stays 32 bytes.
     List {
         lru: u32,
         l: Box<List>,
     },
+    /// Inline: a `Hash` is 24 bytes (a thin listpack pointer or a boxed table, and the
+    /// field-TTL pointer), so a small hash costs its listpack and nothing more.
     Hash {
         lru: u32,
-        h: Box<Hash>,
+        h: Hash,
     },
     Set {
         lru: u32,
@@ -100,10 +102,7 @@ impl Value {
     }
 
     pub fn hash(h: Hash) -> Value {
-        Value::Hash {
-            lru: 0,
-            h: Box::new(h),
-        }
+        Value::Hash { lru: 0, h }
     }
 
     pub fn set(s: Set) -> Value {
@@ -214,7 +213,7 @@ impl Value {
             Value::Str { s, .. } => s.heap_size(),
             Value::Raw { v, .. } => v.capacity(),
             Value::List { l, .. } => std::mem::size_of::<List>() + l.heap_size(),
-            Value::Hash { h, .. } => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::Hash { h, .. } => h.heap_size(),
             Value::Set { s, .. } => std::mem::size_of::<Set>() + s.heap_size(),
             Value::ZSet { z, .. } => std::mem::size_of::<ZSet>() + z.heap_size(),
         }

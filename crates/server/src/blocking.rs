@@ -349,6 +349,8 @@ pub fn serve_deferred(server: &Server, client: &mut Client) {
             }
         };
         let now_ms = crate::unix_ms();
+        // A pop served here is a command like any other: not during an exclusive EXEC.
+        let _gate = server.gate.shared(client.id());
         let keys = std::iter::once(key.as_slice()).chain(needed.iter().map(|k| &k[..]));
         let mut reply = Reply::new();
         let mut ctx = Ctx {

@@ -86,6 +86,9 @@ fn run(
         reply.simple("QUEUED");
         return;
     }
+    // Every command passes the exclusive gate shared, except EXEC, which may need it
+    // exclusively (see `run_transaction`).
+    let _gate = (cmd.spec.name != "exec").then(|| server.gate.shared(client.id()));
     call(server, client, cmd, handler, args, reply, &mut scratch.keys);
 }
 
@@ -209,6 +212,13 @@ pub(crate) fn run_transaction(
             }
         }
     }
+    // A transaction that cannot name its shards runs in exclusive mode: no other command
+    // runs until it is done (EXEC itself does not hold the gate).
+    let gate = if isolated {
+        Err(server.gate.shared(client.id()))
+    } else {
+        Ok(server.gate.exclusive())
+    };
     let mut db = Keyspace::lock(server, client.db, now_ms, keys.into_iter());
     // Checked under the transaction's locks: a change after this is ordered after it.
     if client.handle.watch_dirty.load(Ordering::Acquire) {
@@ -252,6 +262,7 @@ pub(crate) fn run_transaction(
             crate::blocking::serve_ready(&mut ctx);
         }
     } else {
+        // Exclusive mode: each command locks for itself, with nothing in between.
         drop(db);
         let mut positions = Vec::new();
         for (cmd, args) in cmds.iter().zip(queued) {
@@ -260,6 +271,7 @@ pub(crate) fn run_transaction(
         }
         client.deny_blocking = deny_blocking;
     }
+    drop(gate);
 }
 
 /// The command a queued request names (it was found when queued).

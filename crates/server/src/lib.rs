@@ -7,6 +7,7 @@ pub mod commands;
 pub mod cron;
 pub mod errors;
 pub mod exec;
+pub mod gate;
 pub mod info;
 pub mod keyspace;
 pub mod lazyfree;
@@ -55,6 +56,8 @@ pub struct Server {
     pub notifications: notify::Notifications,
     /// The stream of writes for the AOF and replicas.
     pub propagation: propagate::Propagation,
+    /// Exclusive mode for transactions that cannot lock their shards up front.
+    pub gate: gate::Gate,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -88,6 +91,7 @@ impl Server {
             watches: commands::multi::WatchStats::default(),
             notifications: notify::Notifications::default(),
             propagation: propagate::Propagation::default(),
+            gate: gate::Gate::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),

@@ -308,6 +308,74 @@ fn transactions_are_atomic_for_concurrent_readers() {
     assert_eq!(c.cmd(&["GET", "nothing"]), nil());
 }
 
+/// A transaction holding commands that lock for themselves (DBSIZE, KEYS) and SELECTs
+/// can't lock its shards up front: it runs in exclusive mode, and still no reader sees
+/// half of it.
+#[test]
+fn exclusive_transactions_are_atomic_too() {
+    let s = Server::vireo(&["--enable-debug-command", "yes"]);
+    const WRITERS: usize = 3;
+    const PER_WRITER: usize = 100;
+    let (ka, kb) = ("atomic:a", "atomic:b");
+    assert_ne!(shard_of(ka), shard_of(kb));
+    let done = Arc::new(AtomicBool::new(false));
+    thread::scope(|scope| {
+        let reader = {
+            let (s, done) = (&s, done.clone());
+            scope.spawn(move || {
+                let mut c = s.raw();
+                let mut reads = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let r = c.cmd(&["MGET", ka, kb]);
+                    let v = r.elements().unwrap();
+                    assert_eq!(v[0], v[1], "a reader saw half an exclusive transaction");
+                    reads += 1;
+                }
+                reads
+            })
+        };
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                let s = &s;
+                scope.spawn(move || {
+                    let mut c = s.raw();
+                    for _ in 0..PER_WRITER {
+                        let r = transaction(
+                            &mut c,
+                            &[
+                                &["INCR", ka],
+                                &["DBSIZE"],
+                                &["SELECT", "1"],
+                                &["INCR", ka],
+                                &["SELECT", "0"],
+                                &["KEYS", "atomic:nothing*"],
+                                // Widens the window a reader would have to see.
+                                &["DEBUG", "SLEEP", "0.001"],
+                                &["INCR", kb],
+                            ],
+                        );
+                        let v = r.elements().unwrap();
+                        assert_eq!(v[0], v[7]);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+    });
+    let total = (WRITERS * PER_WRITER).to_string();
+    let mut c = s.raw();
+    assert_eq!(
+        c.cmd(&["MGET", ka, kb]),
+        array(vec![bulk(&total), bulk(&total)])
+    );
+    c.cmd(&["SELECT", "1"]);
+    assert_eq!(c.cmd(&["GET", ka]), bulk(&total));
+}
+
 /// The shard of a key: its Cluster slot (CRC16/XMODEM, no hash tag here) mod 64 shards.
 fn shard_of(key: &str) -> u16 {
     let mut crc: u16 = 0;

@@ -11,9 +11,9 @@
 //! answer at once (`Client::deny_blocking`), and keys the transaction made ready serve
 //! their blocked clients after the last command, still under the locks. A transaction
 //! that also holds a command locking for itself (whole-database commands such as FLUSHDB,
-//! DBSIZE, KEYS, INFO; MOVE, COPY, SWAPDB; CLIENT UNBLOCK) or a SELECT runs each command with
-//! its own locking instead: such a transaction is not isolated from other clients (see
-//! `needs_own_locking`).
+//! DBSIZE, KEYS, INFO; MOVE, COPY, SWAPDB; CLIENT UNBLOCK) or a SELECT cannot name its
+//! shards up front (see `needs_own_locking`): it runs in exclusive mode (`crate::gate`),
+//! each command with its own locking while no other command runs.
 //!
 //! **WATCH.** Each shard keeps the keys watched in it (`Shard::watched`, `None` while
 //! nobody watches there: a write checks one word) with the dirty flag of each watching

@@ -7,6 +7,13 @@
 //! (`Client::deny_blocking`) they answer at once with their timeout reply instead — a null
 //! array, or for BLMOVE/BRPOPLPUSH a null, as Redis does there.
 //!
+//! A pop, whether it answers at once or serves a waiter later, propagates as its
+//! non-blocking form, as Redis 7.2 rewrites it: BLPOP → LPOP key, BLMPOP → LPOP key n,
+//! BLMOVE → LMOVE, BRPOPLPUSH → RPOPLPUSH, BZPOPMIN → ZPOPMIN key, BZMPOP → ZPOPMIN key
+//! n. A waiter's pop runs in the context of the write that served it (its arguments are
+//! the writer's), so the pop is added with `Ctx::propagate` and the command itself
+//! propagates nothing.
+//!
 //! The timeout is in seconds, a float, 0 meaning forever; it is read as Redis reads it:
 //! milliseconds rounded up, negative refused, and a deadline beyond the clock's range
 //! refused as out of range (Redis 7.2).
@@ -41,8 +48,14 @@ const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
 pub enum Pop {
     /// BLPOP/BRPOP: one element, replied as `[key, element]`.
     List { end: End },
-    /// BLMOVE/BRPOPLPUSH: one element moved to `dst`, replied alone.
-    ListMove { from: End, to: End, dst: Bytes },
+    /// BLMOVE/BRPOPLPUSH: one element moved to `dst`, replied alone. `ends` are BLMOVE's
+    /// LEFT/RIGHT words as sent (it propagates as LMOVE with them); None for BRPOPLPUSH.
+    ListMove {
+        from: End,
+        to: End,
+        dst: Bytes,
+        ends: Option<[Bytes; 2]>,
+    },
     /// BLMPOP: up to `count` elements, replied as `[key, [elements]]`.
     ListMany { end: End, count: usize },
     /// BZPOPMIN/BZPOPMAX: the lowest (highest) member, replied as `[key, member, score]`.
@@ -59,7 +72,32 @@ impl Pop {
         match self {
             Pop::List { end } => pop_first(ctx, keys, *end, None),
             Pop::ListMany { end, count } => pop_first(ctx, keys, *end, Some(*count)),
-            Pop::ListMove { from, to, dst } => move_and_reply(ctx, &keys[0], dst, *from, *to),
+            Pop::ListMove {
+                from,
+                to,
+                dst,
+                ends,
+            } => {
+                let moved = move_and_reply(ctx, &keys[0], dst, *from, *to)?;
+                if moved && ctx.propagating() {
+                    let argv = match ends {
+                        Some([from, to]) => vec![
+                            Bytes::from_static(b"LMOVE"),
+                            keys[0].clone(),
+                            dst.clone(),
+                            from.clone(),
+                            to.clone(),
+                        ],
+                        None => vec![
+                            Bytes::from_static(b"RPOPLPUSH"),
+                            keys[0].clone(),
+                            dst.clone(),
+                        ],
+                    };
+                    propagate_instead(ctx, argv);
+                }
+                Ok(moved)
+            }
             Pop::ZSet { from_max } => zpop_first(ctx, keys, *from_max, 1, PopShape::Blocking),
             Pop::ZSetMany { from_max, count } => {
                 zpop_first(ctx, keys, *from_max, *count, PopShape::WithKey)
@@ -95,6 +133,12 @@ impl Pop {
     }
 }
 
+/// Propagates `argv` as what the pop did, in place of the command (see the module doc).
+fn propagate_instead(ctx: &mut Ctx, argv: Vec<Bytes>) {
+    ctx.propagate(argv);
+    ctx.no_propagate();
+}
+
 fn pop_first(
     ctx: &mut Ctx,
     keys: &[Bytes],
@@ -102,7 +146,14 @@ fn pop_first(
     count: Option<usize>,
 ) -> Result<bool, CmdError> {
     for key in keys {
-        if list::pop_and_reply(ctx, key, end, count, true)?.is_some() {
+        if let Some(popped) = list::pop_and_reply(ctx, key, end, count, true)? {
+            if ctx.propagating() {
+                let argv = match count {
+                    None => vec![list::pop_command(end), key.clone()],
+                    Some(_) => list::pop_count_argv(end, key.clone(), popped),
+                };
+                propagate_instead(ctx, argv);
+            }
             return Ok(true);
         }
     }
@@ -180,19 +231,32 @@ fn brpop(ctx: &mut Ctx) -> CmdResult {
 fn blmove(ctx: &mut Ctx) -> CmdResult {
     let from = parse_end(ctx.arg(3))?;
     let to = parse_end(ctx.arg(4))?;
-    move_blocking(ctx, from, to, ctx.arg(5))
+    let ends = [ctx.args[3].clone(), ctx.args[4].clone()];
+    move_blocking(ctx, from, to, Some(ends), ctx.arg(5))
 }
 
 /// BRPOPLPUSH source destination timeout
 fn brpoplpush(ctx: &mut Ctx) -> CmdResult {
-    move_blocking(ctx, End::Tail, End::Head, ctx.arg(3))
+    move_blocking(ctx, End::Tail, End::Head, None, ctx.arg(3))
 }
 
-fn move_blocking(ctx: &mut Ctx, from: End, to: End, timeout: &[u8]) -> CmdResult {
+fn move_blocking(
+    ctx: &mut Ctx,
+    from: End,
+    to: End,
+    ends: Option<[Bytes; 2]>,
+    timeout: &[u8],
+) -> CmdResult {
     let deadline = parse_timeout(timeout, ctx.now_ms)?;
     let dst = ctx.args[2].clone();
     let args = ctx.args;
-    pop_or_block(ctx, &args[1..2], Pop::ListMove { from, to, dst }, deadline)
+    let pop = Pop::ListMove {
+        from,
+        to,
+        dst,
+        ends,
+    };
+    pop_or_block(ctx, &args[1..2], pop, deadline)
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]

@@ -23,6 +23,8 @@
 
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
+use crate::notify::class;
+use bytes::Bytes;
 use std::ops::ControlFlow;
 use vireo_resp::Reply;
 use vireo_store::list::{End, List, ListConfig};
@@ -88,9 +90,12 @@ fn create_list(ctx: &mut Ctx, key: &[u8], list: List) {
     ctx.db.set(key, Value::list(list));
 }
 
-/// After elements left `key`'s list: delete the key if the list is empty, else let the
-/// list return to a listpack if it shrank enough.
-fn after_removal(ctx: &mut Ctx, key: &[u8], config: &ListConfig) {
+/// After elements left `key`'s list by an operation that notifies `event`: publishes it,
+/// deletes the key if the list is empty (with a `del` event), else lets the list return to
+/// a listpack if it shrank enough; and signals the key changed. As Redis's
+/// listElementsRemoved, which LPOP, LTRIM, LREM and the moves share.
+fn after_removal(ctx: &mut Ctx, key: &[u8], config: &ListConfig, event: &str) {
+    ctx.notify(class::LIST, event, key);
     let empty = match list_mut(ctx.db.get_mut(key)) {
         Ok(Some(l)) if !l.is_empty() => {
             l.shrink_encoding(config);
@@ -100,7 +105,33 @@ fn after_removal(ctx: &mut Ctx, key: &[u8], config: &ListConfig) {
     };
     if empty {
         ctx.db.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
+    ctx.changed(key);
+}
+
+/// The event a pop from `end` publishes.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
+/// The event a push to `end` publishes.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The command name of a pop from `end`, as Redis propagates pops it rewrites.
+pub(crate) fn pop_command(end: End) -> Bytes {
+    Bytes::from_static(match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    })
 }
 
 fn reply_value(reply: &mut Reply, v: LpValue<'_>) {
@@ -195,6 +226,7 @@ fn push(ctx: &mut Ctx, end: End, existing_only: bool) -> CmdResult {
     };
     if len > 0 {
         ctx.dirty(values.len() as u64);
+        ctx.modified(key, class::LIST, push_event(end));
     }
     ctx.reply.int(len as i64);
     Ok(())
@@ -222,6 +254,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
     }
     let len = l.len();
     ctx.dirty(1);
+    ctx.modified(key, class::LIST, "linsert");
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -258,6 +291,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
     // A smaller value may let the list return to a listpack.
     l.shrink_encoding(&config);
     ctx.dirty(1);
+    ctx.modified(key, class::LIST, "lset");
     ctx.reply.ok();
     Ok(())
 }
@@ -337,7 +371,7 @@ pub(crate) fn pop_and_reply(
             n
         }
     };
-    after_removal(ctx, key, &config);
+    after_removal(ctx, key, &config, pop_event(end));
     ctx.dirty(popped as u64);
     Ok(Some(popped))
 }
@@ -349,12 +383,23 @@ fn lmpop(ctx: &mut Ctx) -> CmdResult {
         let key = ctx.arg(2 + i);
         let exists = list_of(ctx.db.get_mut(key).map(|v| &*v))?.is_some();
         if exists {
-            pop_and_reply(ctx, key, end, Some(count), true)?;
+            let popped = pop_and_reply(ctx, key, end, Some(count), true)?.unwrap_or(0);
+            // Propagated as the pop with the count it had (Redis rewrites LMPOP so).
+            if ctx.propagating() {
+                let argv = pop_count_argv(end, ctx.args[2 + i].clone(), popped);
+                ctx.rewrite_propagated(argv);
+            }
             return Ok(());
         }
     }
     ctx.reply.null_array();
     Ok(())
+}
+
+/// `LPOP key n` / `RPOP key n`: what LMPOP and BLMPOP propagate.
+pub(crate) fn pop_count_argv(end: End, key: Bytes, n: usize) -> Vec<Bytes> {
+    let n = Bytes::copy_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    vec![pop_command(end), key, n]
 }
 
 /// The arguments of LMPOP (and BLMPOP after its timeout), from `numkeys` on: the number
@@ -408,7 +453,8 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
     let config = config(ctx);
     if let Some(l) = list_mut(ctx.db.get_mut(key))? {
         let removed = l.trim(start, stop);
-        after_removal(ctx, key, &config);
+        // Notified even when nothing was trimmed, as Redis does (but not propagated).
+        after_removal(ctx, key, &config, "ltrim");
         ctx.dirty(removed as u64);
     }
     ctx.reply.ok();
@@ -487,7 +533,7 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
     };
     let removed = l.remove(element, count < 0, count.unsigned_abs() as usize);
     if removed > 0 {
-        after_removal(ctx, key, &config);
+        after_removal(ctx, key, &config, "lrem");
         ctx.dirty(removed as u64);
     }
     ctx.reply.int(removed as i64);
@@ -543,8 +589,11 @@ pub(crate) fn move_and_reply(
             create_list(ctx, dst, l);
         }
     }
+    // As in Redis, the push is notified before the pop (the documented order is the
+    // reverse, but Redis kept its behaviour).
+    ctx.modified(dst, class::LIST, push_event(to));
     ctx.reply.bulk(&value);
-    after_removal(ctx, src, &config);
+    after_removal(ctx, src, &config, pop_event(from));
     ctx.dirty(1);
     Ok(true)
 }

@@ -4,14 +4,8 @@
 //! database changes, MULTI/EXEC around units).
 //!
 //! Each file in `tests/propagation/*.txt` is a script in the syntax of `tests/diff/`
-//! (redis-cli quoting, `#` comments) with these directives:
-//!
-//! | directive | effect |
-//! |---|---|
-//! | `@sleep MS` | sleep MS milliseconds (to let a short TTL pass) |
-//! | `@client NAME` | the following commands are sent by client NAME (created on first use; the first client is `main`) |
-//! | `@nowait` | the next command's reply is not waited for (a blocking command; its reply is read at the end) |
-//! | `@reference valkey` | compare with Valkey 9 instead of redis-server 7.0 (behaviour of Redis 7.2 and later; skipped if Valkey is absent) |
+//! (redis-cli quoting, `#` comments) with the directives of `common::script` (`@sleep`,
+//! `@client`, `@nowait`, `@reference`).
 //!
 //! Vireo runs in-process (`vireo_server::local::LocalClient`), with a consumer attached to
 //! its stream; redis-server runs as a process in a private directory. Absolute times (the
@@ -23,7 +17,7 @@
 
 mod common;
 
-use common::valkey::Reference;
+use common::script::{scripts, Script, Step};
 use common::RawClient;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,7 +31,7 @@ const SCRIPT_DIR: &str = "tests/propagation";
 #[test]
 fn redis_aof_vs_vireo_stream() {
     let mut failures = Vec::new();
-    let files = scripts();
+    let files = scripts(SCRIPT_DIR);
     assert!(!files.is_empty(), "no scripts in {SCRIPT_DIR}");
     for file in &files {
         let script = Script::load(file);
@@ -54,81 +48,6 @@ fn redis_aof_vs_vireo_stream() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-}
-
-fn scripts() -> Vec<PathBuf> {
-    let dir = workspace_root().join(SCRIPT_DIR);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    files.sort();
-    files
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the workspace root")
-        .to_path_buf()
-}
-
-enum Step {
-    Command {
-        client: String,
-        args: Vec<Vec<u8>>,
-        wait: bool,
-    },
-    Sleep(u64),
-}
-
-struct Script {
-    steps: Vec<Step>,
-    reference: Reference,
-}
-
-impl Script {
-    fn load(path: &Path) -> Script {
-        let text = std::fs::read_to_string(path).expect("read a script");
-        let mut steps = Vec::new();
-        let mut client = "main".to_string();
-        let mut wait = true;
-        let mut reference = Reference::Redis;
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let at = |what: &str| format!("{}:{}: {what}", path.display(), n + 1);
-            if let Some(directive) = line.strip_prefix('@') {
-                let mut words = directive.split_whitespace();
-                match (words.next(), words.next()) {
-                    (Some("sleep"), Some(ms)) => {
-                        steps.push(Step::Sleep(ms.parse().expect("@sleep MS")))
-                    }
-                    (Some("client"), Some(name)) => client = name.to_string(),
-                    (Some("nowait"), None) => wait = false,
-                    (Some("reference"), Some(name)) => {
-                        reference = Reference::parse(name)
-                            .unwrap_or_else(|| panic!("{}", at("unknown reference")))
-                    }
-                    _ => panic!("{}", at("unknown directive")),
-                }
-                continue;
-            }
-            let args = vireo_config::split_args(line.as_bytes())
-                .unwrap_or_else(|| panic!("{}", at("unbalanced quotes")));
-            steps.push(Step::Command {
-                client: client.clone(),
-                args,
-                wait,
-            });
-            wait = true;
-        }
-        Script { steps, reference }
-    }
 }
 
 /// The commands the reference server appended to its AOF while running the script (None
@@ -149,35 +68,7 @@ fn run_reference(script: &Script) -> Option<Vec<Vec<Vec<u8>>>> {
     setup
         .command(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"])
         .expect("turn active expiry off");
-    let mut clients: BTreeMap<String, RawClient> = BTreeMap::new();
-    let mut unread: Vec<String> = Vec::new();
-    for step in &script.steps {
-        match step {
-            Step::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
-            Step::Command { client, args, wait } => {
-                let c = clients
-                    .entry(client.clone())
-                    .or_insert_with(|| RawClient::connect(&server.addr()).expect("connect"));
-                if *wait {
-                    c.command(args).expect("a reply");
-                } else {
-                    let mut frame = Vec::new();
-                    encode(&mut frame, args);
-                    c.send(&frame).expect("send");
-                    unread.push(client.clone());
-                    // Let the server register the blocked client before the next step.
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        }
-    }
-    for name in unread {
-        clients
-            .get_mut(&name)
-            .expect("the client exists")
-            .read_reply()
-            .expect("the blocked command's reply");
-    }
+    script.play(&server, |_, _, _| {});
     let incr = aof_incr_file(server.dir());
     Some(parse_commands(
         &std::fs::read(&incr).expect("read the incr AOF"),
@@ -221,15 +112,6 @@ fn run_vireo(script: &Script) -> Vec<Vec<Vec<u8>>> {
         }
     }
     parse_commands(&aof)
-}
-
-fn encode(out: &mut Vec<u8>, args: &[Vec<u8>]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 /// Splits AOF bytes into commands, replacing absolute times by `<ms>` / `<s>`.

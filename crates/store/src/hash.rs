@@ -382,16 +382,10 @@ impl Hash {
                 }
                 true
             }
-            Encoding::Table(t) => match t.get_mut(field) {
-                Some(slot) => {
-                    *slot = SmallBytes::new(value);
-                    false
-                }
-                None => {
-                    t.insert(SmallBytes::new(field), SmallBytes::new(value));
-                    true
-                }
-            },
+            // One lookup: `insert` replaces the value of an existing field in place.
+            Encoding::Table(t) => t
+                .insert(SmallBytes::new(field), SmallBytes::new(value))
+                .is_none(),
         }
     }
 

@@ -60,6 +60,11 @@ pub struct ClientHandle {
     /// Set when a watched key changes (Redis's CLIENT_DIRTY_CAS; CLIENT LIST `d`): the
     /// flag the shards' watch tables hold for this client.
     pub watch_dirty: Arc<AtomicBool>,
+    /// Bytes of the arguments of a command the client is waiting in (blocked or paused),
+    /// 0 between commands (CLIENT LIST `argv-mem`).
+    pub argv_mem: AtomicUsize,
+    /// Memory held by the commands queued since MULTI (CLIENT LIST `multi-mem`).
+    pub multi_mem: AtomicUsize,
 }
 
 /// A connection's buffer sizes, published with relaxed stores once per batch of commands.
@@ -73,6 +78,9 @@ pub struct BufferStats {
     pub reply_size: AtomicUsize,
     /// Most reply bytes held at once, since the connection opened.
     pub reply_peak: AtomicUsize,
+    /// Reply bytes being written to a socket that has not taken them all yet
+    /// (CLIENT LIST `obl`, `oll`, `omem`, and `w` in `events`).
+    pub unwritten: AtomicUsize,
 }
 
 impl BufferStats {
@@ -91,6 +99,10 @@ pub mod flag {
     pub const UNIX_SOCKET: u64 = 1 << 0;
     /// Close after the pending replies are written (QUIT, protocol error).
     pub const CLOSE_AFTER_REPLY: u64 = 1 << 1;
+    /// In MONITOR mode (CLIENT LIST `O`).
+    pub const MONITOR: u64 = 1 << 2;
+    /// Its command waits for a CLIENT PAUSE to end (CLIENT LIST `b`).
+    pub const PAUSED: u64 = 1 << 3;
 }
 
 #[derive(Default, Clone)]
@@ -134,6 +146,41 @@ impl ClientHandle {
     pub fn touch(&self, now_ms: i64) {
         self.last_interaction_ms.store(now_ms, Ordering::Relaxed);
     }
+
+    pub fn has_flag(&self, bit: u64) -> bool {
+        self.flags.load(Ordering::Relaxed) & bit != 0
+    }
+
+    pub fn set_flag(&self, bit: u64, on: bool) {
+        if on {
+            self.flags.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.flags.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
+    /// The client's address as MONITOR shows it: `ip:port`, or `unix:<path>`.
+    pub fn monitor_addr(&self) -> String {
+        if self.has_flag(flag::UNIX_SOCKET) {
+            let path = self.addr.strip_suffix(":0").unwrap_or(&self.addr);
+            format!("unix:{path}")
+        } else {
+            self.addr.clone()
+        }
+    }
+}
+
+/// What CLIENT LIST's `multi-mem` counts for each watched key (its entry in the client's
+/// list; the keys themselves are shared).
+pub const WATCHED_KEY_MEM: usize = std::mem::size_of::<(usize, vireo_store::SmallBytes)>();
+
+/// What CLIENT LIST's `multi-mem` counts for a command queued by MULTI.
+pub fn queued_command_mem(args: &[bytes::Bytes]) -> usize {
+    std::mem::size_of::<Vec<bytes::Bytes>>()
+        + args
+            .iter()
+            .map(|a| a.len() + std::mem::size_of::<bytes::Bytes>())
+            .sum::<usize>()
 }
 
 /// Connection-local state: owned by the connection task, never shared.
@@ -156,6 +203,11 @@ pub struct Client {
     pub watched: Vec<(usize, vireo_store::SmallBytes)>,
     /// What the running command will propagate (`crate::propagate`).
     pub effects: crate::propagate::Effects,
+    /// In MONITOR mode: it receives every command run, and may not touch keys.
+    pub monitor: bool,
+    /// Set by the dispatcher when a CLIENT PAUSE holds the command back: the connection
+    /// waits for the pause to end and runs it again.
+    pub postponed: bool,
 }
 
 impl Client {
@@ -173,6 +225,8 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             effects: Default::default(),
+            monitor: false,
+            postponed: false,
         }
     }
 
@@ -240,6 +294,8 @@ impl Clients {
             multi: AtomicI64::new(-1),
             watched_keys: AtomicUsize::new(0),
             watch_dirty: Arc::new(AtomicBool::new(false)),
+            argv_mem: AtomicUsize::new(0),
+            multi_mem: AtomicUsize::new(0),
         });
         self.map.lock().insert(id, handle.clone());
         handle

@@ -176,7 +176,9 @@ fn clients_section(server: &Server, out: &mut String) {
     field!(out, "cluster_connections", "0");
     field!(out, "maxclients", "{}", server.settings.read().maxclients);
     let blocking = &server.blocking;
-    field!(out, "blocked_clients", "{}", blocking.blocked_clients());
+    // Clients waiting for a CLIENT PAUSE to end count as blocked, as in Redis.
+    let blocked = blocking.blocked_clients() + server.pause.waiting();
+    field!(out, "blocked_clients", "{blocked}");
     // No client-side caching yet: its idle value, to be replaced by a real count when
     // it lands.
     field!(out, "tracking_clients", "0");

@@ -13,9 +13,11 @@ pub mod keyspace;
 pub mod lazyfree;
 pub mod local;
 pub mod log;
+pub mod monitor;
 pub mod net;
 pub mod notify;
 pub mod propagate;
+pub mod pause;
 pub mod pubsub;
 pub mod settings;
 pub mod stats;
@@ -58,6 +60,10 @@ pub struct Server {
     pub propagation: propagate::Propagation,
     /// Exclusive mode for transactions that cannot lock their shards up front.
     pub gate: gate::Gate,
+    /// Connections in MONITOR mode.
+    pub monitors: monitor::Monitors,
+    /// CLIENT PAUSE.
+    pub pause: pause::Pause,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -92,6 +98,8 @@ impl Server {
             notifications: notify::Notifications::default(),
             propagation: propagate::Propagation::default(),
             gate: gate::Gate::default(),
+            monitors: monitor::Monitors::default(),
+            pause: pause::Pause::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),

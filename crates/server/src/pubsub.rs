@@ -387,6 +387,25 @@ fn deliver(
     subscribers.len()
 }
 
+/// Queues `frame` for each of `receivers` outside PUBLISH (MONITOR lines), under the
+/// output buffer limit of each one's class.
+pub fn queue_frame(server: &Server, receivers: &[Arc<ClientHandle>], frame: Bytes) {
+    let limits = Limits::of(server);
+    for handle in receivers {
+        let outbox = &handle.outbox;
+        let limit = if outbox.subscribed() {
+            limits.pubsub
+        } else {
+            limits.normal
+        };
+        match outbox.push(frame.clone(), limit) {
+            Push::Woke => outbox.notify.notify_one(),
+            Push::Queued | Push::Dropped => {}
+            Push::OverLimit => close_for_output_limit(server, handle),
+        }
+    }
+}
+
 /// Disconnects a client whose output passed its limit, logged as Redis logs it.
 pub fn close_for_output_limit(server: &Server, handle: &ClientHandle) {
     Stats::add(&server.stats.client_output_buffer_limit_disconnections, 1);

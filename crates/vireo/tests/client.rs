@@ -690,3 +690,150 @@ fn reset_without_password_stays_authenticated() {
         err("ERR wrong number of arguments for 'reset' command")
     );
 }
+
+#[test]
+fn client_list_shows_queued_and_held_memory() {
+    let server = Server::vireo(&[]);
+    let mut a = server.raw();
+    let mut b = server.raw();
+    let idb = client_id(&mut b);
+    let of_b = |a: &mut RawClient| client_list(a, &["ID", &idb.to_string()]).remove(0);
+    assert_eq!(field(&of_b(&mut a), "multi-mem"), "0");
+    // Queued commands hold their arguments until EXEC.
+    b.cmd(&["MULTI"]);
+    b.cmd(&["SET", "key", &"v".repeat(1000)]);
+    let queued: u64 = field(&of_b(&mut a), "multi-mem").parse().unwrap();
+    assert!(queued >= 1006, "multi-mem={queued}");
+    b.cmd(&["SET", "key2", "v"]);
+    let more: u64 = field(&of_b(&mut a), "multi-mem").parse().unwrap();
+    assert!(more > queued, "multi-mem={more}");
+    let line = of_b(&mut a);
+    assert_eq!(field(&line, "multi"), "2");
+    assert_eq!(field(&line, "flags"), "x");
+    b.cmd(&["EXEC"]);
+    assert_eq!(field(&of_b(&mut a), "multi-mem"), "0");
+    // Watched keys count too.
+    b.cmd(&["WATCH", "w1", "w2"]);
+    assert!(field(&of_b(&mut a), "multi-mem").parse::<u64>().unwrap() > 0);
+    b.cmd(&["UNWATCH"]);
+    assert_eq!(field(&of_b(&mut a), "multi-mem"), "0");
+    // A blocked client holds its command's arguments: "BLPOP" + "list" + "0".
+    b.send(&common::encode_command(&["BLPOP", "list", "0"]))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = of_b(&mut a);
+        if field(&line, "flags") == "b" {
+            assert_eq!(field(&line, "argv-mem"), "10");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    a.cmd(&["RPUSH", "list", "x"]);
+    b.read_reply().unwrap();
+    assert_eq!(field(&of_b(&mut a), "argv-mem"), "0");
+}
+
+#[test]
+fn client_list_shows_output_a_client_does_not_read() {
+    let server = Server::vireo(&[]);
+    let mut a = server.raw();
+    let mut b = server.raw();
+    let idb = client_id(&mut b);
+    // b asks for far more than the socket buffers hold, and never reads.
+    a.cmd(&["SET", "big", &"x".repeat(1024 * 1024)]);
+    let mut pipeline = Vec::new();
+    for _ in 0..64 {
+        pipeline.extend(common::encode_command(&["GET", "big"]));
+    }
+    b.send(&pipeline).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = client_list(&mut a, &["ID", &idb.to_string()]).remove(0);
+        if field(&line, "events") == "rw" {
+            let obl: u64 = field(&line, "obl").parse().unwrap();
+            let omem: u64 = field(&line, "omem").parse().unwrap();
+            let oll: u64 = field(&line, "oll").parse().unwrap();
+            assert_eq!(obl, 16 * 1024, "{line:?}");
+            assert!(omem > 0 && oll > 0, "{line:?}");
+            let tot: u64 = field(&line, "tot-mem").parse().unwrap();
+            assert!(tot > omem, "{line:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "output never waited: {line:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn kill_maxage_closes_only_older_clients() {
+    let server = Server::vireo(&[]);
+    let mut old = server.raw();
+    let id_old = client_id(&mut old);
+    std::thread::sleep(Duration::from_millis(2100));
+    let mut young = server.raw();
+    let mut killer = server.raw();
+    let (idy, idk) = (client_id(&mut young), client_id(&mut killer));
+    // Ages are whole seconds: the old client is 2 s old, not older than 2 s.
+    assert_eq!(killer.cmd(&["CLIENT", "KILL", "MAXAGE", "2"]), int(0));
+    // Combined with other filters (AND).
+    assert_eq!(
+        killer.cmd(&["CLIENT", "KILL", "MAXAGE", "1", "ID", &idy.to_string()]),
+        int(0)
+    );
+    assert_eq!(killer.cmd(&["CLIENT", "KILL", "MAXAGE", "1"]), int(1));
+    assert!(old.is_closed());
+    wait_for_ids(&mut killer, vec![idy, idk]);
+    let _ = id_old;
+}
+
+#[test]
+fn kill_maxage_errors_match_valkey() {
+    let mut pair = common::valkey::Pair::start();
+    for args in [
+        &["CLIENT", "KILL", "MAXAGE", "0"][..],
+        &["CLIENT", "KILL", "MAXAGE", "-1"],
+        &["CLIENT", "KILL", "MAXAGE", "x"],
+        &["CLIENT", "KILL", "MAXAGE", "99999999999999999999"],
+        &["CLIENT", "KILL", "MAXAGE", "100"],
+        &["CLIENT", "KILL", "MAXAGE", "100", "SKIPME"],
+        &["CLIENT", "KILL", "MAXAGE", "1", "MAXAGE", "100000"],
+        &["CLIENT", "KILL", "MAXAGE", "100", "TYPE", "foo"],
+    ] {
+        pair.same(args);
+    }
+    assert_eq!(
+        pair.vireo(&["CLIENT", "KILL", "MAXAGE", "0"]),
+        err("ERR maxage should be greater than 0")
+    );
+}
+
+#[test]
+fn timeout_spares_subscribers_and_blocked_clients() {
+    let server = Server::vireo(&["--timeout", "1"]);
+    let mut idle = server.raw();
+    let mut subscriber = server.raw();
+    let mut blocked = server.raw();
+    assert_eq!(idle.cmd(&["PING"]), Reply::Simple(b"PONG".to_vec()));
+    subscriber.cmd(&["SUBSCRIBE", "ch"]);
+    blocked
+        .send(&common::encode_command(&["BLPOP", "list", "0"]))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(idle.is_closed(), "an idle client is closed");
+    let mut pusher = server.raw();
+    // The others are still there: the subscriber gets a message, the blocked client its
+    // element.
+    pusher.cmd(&["PUBLISH", "ch", "m"]);
+    let message = subscriber.read_reply().unwrap();
+    assert_eq!(
+        message,
+        Reply::Array(Some(vec![bulk("message"), bulk("ch"), bulk("m")]))
+    );
+    pusher.cmd(&["RPUSH", "list", "x"]);
+    assert_eq!(
+        blocked.read_reply().unwrap(),
+        Reply::Array(Some(vec![bulk("list"), bulk("x")]))
+    );
+}

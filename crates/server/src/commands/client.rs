@@ -1,5 +1,6 @@
 //! CLIENT: a connection's own settings (ID, SETNAME, GETNAME, SETINFO, REPLY, NO-EVICT,
-//! NO-TOUCH) and the view of every connection (LIST, INFO, KILL, UNBLOCK).
+//! NO-TOUCH), the view of every connection (LIST, INFO, KILL, UNBLOCK), PAUSE and UNPAUSE,
+//! and MONITOR.
 //!
 //! Other connections are seen through their `ClientHandle` in the server's registry: the
 //! fields they publish (database, RESP version, name, last command, buffer sizes) and the
@@ -29,7 +30,10 @@ pub const COMMANDS: &[Cmd] = &[
     Cmd::manual("client|reply", reply),
     Cmd::manual("client|no-evict", no_evict),
     Cmd::manual("client|no-touch", no_touch),
+    Cmd::manual("client|pause", pause),
+    Cmd::manual("client|unpause", unpause),
     Cmd::manual("client|help", help),
+    Cmd::manual("monitor", monitor),
 ];
 
 /// CLIENT ID
@@ -186,16 +190,33 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
     let qbuf_free = buffers.query_free.load(Ordering::Relaxed);
     let mut rbs = buffers.reply_size.load(Ordering::Relaxed);
     let mut rbp = buffers.reply_peak.load(Ordering::Relaxed);
-    // Between two commands a connection holds no arguments and has written its replies;
-    // the caller is in the middle of one.
-    let (mut argv_mem, mut obl) = (0, 0);
+    let (frames, queued) = client.outbox.pending();
+    // Output not written yet: the first REPLY_CHUNK bytes count as the reply buffer
+    // (`obl`), the rest as chunks of the reply list (`oll`, `omem`), with the messages and
+    // MONITOR lines queued for the client. A client has `w` in `events` while output waits
+    // for its socket.
+    let (argv_mem, obl, oll, omem, writing);
     if caller {
+        // The caller is in the middle of a command: its arguments are held, and the
+        // replies of the commands before it in the batch wait in the reply buffer.
         argv_mem = ctx.args.iter().map(|a| a.len()).sum();
         obl = ctx.reply.len();
         rbs = ctx.reply.buf.capacity();
         rbp = rbp.max(obl);
+        (oll, omem, writing) = (frames, queued, false);
+    } else {
+        // Between two commands, a connection holds no arguments, unless it waits in one
+        // (blocked, paused).
+        argv_mem = client.argv_mem.load(Ordering::Relaxed);
+        let unwritten = buffers.unwritten.load(Ordering::Relaxed);
+        obl = unwritten.min(REPLY_CHUNK);
+        let rest = unwritten - obl;
+        oll = rest.div_ceil(REPLY_CHUNK) + frames;
+        omem = rest + queued;
+        writing = unwritten > 0 || frames > 0;
     }
-    let (oll, omem) = client.outbox.pending();
+    let multi_mem = client.multi_mem.load(Ordering::Relaxed)
+        + client.watched_keys.load(Ordering::Relaxed) * crate::client::WATCHED_KEY_MEM;
     let outbox = &client.outbox;
     let (sub, psub, ssub) = (
         outbox.count(Kind::Channel),
@@ -208,12 +229,14 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
         + qbuf
         + qbuf_free
         + argv_mem
+        + multi_mem
         + rbs;
+    let events = if writing { "rw" } else { "r" };
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} \
          sub={sub} psub={psub} ssub={ssub} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} \
-         multi-mem=0 rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events=r \
+         multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} \
          cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         client.id,
         client.addr,
@@ -231,21 +254,30 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
     );
 }
 
+/// The size of a connection's reply buffer, as CLIENT LIST's `obl` counts it; output beyond
+/// it counts as reply list chunks of this size (Redis's PROTO_REPLY_CHUNK_BYTES).
+const REPLY_CHUNK: usize = 16 * 1024;
+
 /// The `flags=` letters, in Redis's order; `N` when there are none.
 fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
     let bits = client.flags.load(Ordering::Relaxed);
     let mut letters = String::new();
+    if bits & flag::MONITOR != 0 {
+        letters.push('O');
+    }
     if client.outbox.subscribed() {
         letters.push('P');
     }
     if client.multi.load(Ordering::Relaxed) >= 0 {
         letters.push('x');
     }
-    if client
-        .blocked
-        .lock()
-        .as_ref()
-        .is_some_and(|w| w.is_blocked())
+    // Blocked by a command, or waiting for a CLIENT PAUSE to end.
+    if bits & flag::PAUSED != 0
+        || client
+            .blocked
+            .lock()
+            .as_ref()
+            .is_some_and(|w| w.is_blocked())
     {
         letters.push('b');
     }
@@ -282,13 +314,20 @@ struct KillFilter<'a> {
     laddr: Option<&'a [u8]>,
     user: Option<&'a [u8]>,
     client_type: Option<ClientType>,
+    /// Only connections older than this many seconds.
+    max_age: Option<i64>,
     /// Spare the calling connection.
     skip_me: bool,
 }
 
 impl KillFilter<'_> {
-    fn matches(&self, client: &ClientHandle, me: u64) -> bool {
+    fn matches(&self, client: &ClientHandle, me: u64, now_ms: i64) -> bool {
         if self.skip_me && client.id == me {
+            return false;
+        }
+        // Ages in whole seconds, as Redis keeps the creation time.
+        let age = now_ms / 1000 - client.created_ms / 1000;
+        if self.max_age.is_some_and(|max| age <= max) {
             return false;
         }
         if self.id.is_some_and(|id| id != client.id)
@@ -331,6 +370,13 @@ fn parse_kill_filter<'a>(args: &'a [bytes::Bytes]) -> Result<KillFilter<'a>, Cmd
                 filter.id = Some(id as u64);
             }
             b"type" => filter.client_type = Some(ClientType::parse(value)?),
+            b"maxage" => {
+                let age = vireo_resp::parse_int(value).ok_or(MAXAGE_NOT_INTEGER)?;
+                if age <= 0 {
+                    return Err(MAXAGE_NOT_POSITIVE.into());
+                }
+                filter.max_age = Some(age);
+            }
             b"addr" => filter.addr = Some(value),
             b"laddr" => filter.laddr = Some(value),
             b"user" => {
@@ -356,8 +402,12 @@ fn parse_kill_filter<'a>(args: &'a [bytes::Bytes]) -> Result<KillFilter<'a>, Cmd
     Ok(filter)
 }
 
+const MAXAGE_NOT_INTEGER: &str = "ERR maxage is not an integer or out of range";
+const MAXAGE_NOT_POSITIVE: &str = "ERR maxage should be greater than 0";
+
 /// CLIENT KILL ip:port, or CLIENT KILL <option> <value> [...] with ID, ADDR, LADDR, USER,
-/// TYPE and SKIPME (default yes). The old form may kill the caller and answers OK or
+/// TYPE, MAXAGE (Redis 7.4: connections older than so many seconds) and SKIPME (default
+/// yes). The old form may kill the caller and answers OK or
 /// `No such client`; the filter form answers how many connections it closed. The caller
 /// itself is closed after this reply is written.
 fn kill(ctx: &mut Ctx) -> CmdResult {
@@ -373,7 +423,7 @@ fn kill(ctx: &mut Ctx) -> CmdResult {
     let me = ctx.client.id();
     let mut killed = 0;
     for client in visible_clients(ctx) {
-        if !filter.matches(&client, me) {
+        if !filter.matches(&client, me, ctx.now_ms) {
             continue;
         }
         if client.id == me {
@@ -462,6 +512,72 @@ fn no_touch(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+const PAUSE_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: holds every client's commands (ALL, the default) or
+/// those that may write (WRITE) for `timeout` milliseconds; see `crate::pause`.
+fn pause(ctx: &mut Ctx) -> CmdResult {
+    let all = match ctx.args.len() {
+        3 => true,
+        4 if ctx.arg(3).eq_ignore_ascii_case(b"write") => false,
+        4 if ctx.arg(3).eq_ignore_ascii_case(b"all") => true,
+        4 => return Err(PAUSE_MODE.into()),
+        _ => {
+            return Err(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                errors::printable(ctx.arg(1), 128)
+            )
+            .into())
+        }
+    };
+    let timeout =
+        vireo_resp::parse_int(ctx.arg(2)).ok_or("ERR timeout is not an integer or out of range")?;
+    if timeout < 0 {
+        return Err("ERR timeout is negative".into());
+    }
+    let end = ctx
+        .now_ms
+        .checked_add(timeout)
+        .ok_or("ERR timeout is out of range")?;
+    ctx.server.pause.pause(end, all, ctx.now_ms);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE: lifts the pause; the held commands run.
+fn unpause(ctx: &mut Ctx) -> CmdResult {
+    ctx.server.pause.unpause();
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// MONITOR: from now on the connection receives a line for every command any client runs
+/// (see `crate::monitor`) and may no longer touch keys, until RESET or QUIT. Not inside
+/// a transaction; a second MONITOR answers nothing.
+fn monitor(ctx: &mut Ctx) -> CmdResult {
+    if ctx.client.deny_blocking {
+        return Err("ERR MONITOR isn't allowed for DENY BLOCKING client".into());
+    }
+    if ctx.client.monitor {
+        return Ok(());
+    }
+    ctx.client.monitor = true;
+    let handle = &ctx.client.handle;
+    handle.set_flag(flag::MONITOR, true);
+    ctx.server.monitors.add(handle.clone());
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// Leaves MONITOR mode (RESET).
+pub fn stop_monitoring(ctx: &mut Ctx) {
+    if ctx.client.monitor {
+        ctx.client.monitor = false;
+        ctx.client.handle.set_flag(flag::MONITOR, false);
+        ctx.server.monitors.remove(ctx.client.id());
+    }
+}
+
 const HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GETNAME",
@@ -484,6 +600,8 @@ const HELP: &[&str] = &[
     "      Connections of this kind.",
     "    * USER <username>",
     "      Connections authenticated as <username>.",
+    "    * MAXAGE <maxage>",
+    "      Connections older than <maxage> seconds.",
     "    * SKIPME (YES|NO)",
     "      Whether to spare this connection (default: yes).",
     "LIST [options ...]",
@@ -492,6 +610,9 @@ const HELP: &[&str] = &[
     "      Only connections of this kind.",
     "    * ID <client-id> [<client-id> ...]",
     "      Only the connections with these ids.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Hold the commands of every client (ALL, default) or those that may write (WRITE)",
+    "    for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
     "    Turn the replies to this connection on or off, or drop just the next one.",
     "SETINFO <option> <value>",
@@ -502,6 +623,8 @@ const HELP: &[&str] = &[
     "      The client library's version.",
     "SETNAME <name>",
     "    Name this connection <name> (an empty name clears it).",
+    "UNPAUSE",
+    "    End a pause started by CLIENT PAUSE.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    End the blocking command of client <clientid>, as a timeout or with an error.",
     "NO-EVICT (ON|OFF)",

@@ -175,10 +175,10 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 
 /// RESET: the connection's state as if it had just connected — replies on, database 0,
 /// RESP2, no name, NO-EVICT and NO-TOUCH off, and unauthenticated again when the default
-/// user needs a password, no subscriptions. The library name and version stay, as in Redis.
-/// (MULTI, WATCH and tracking do not exist in this server yet, so there is nothing of
-/// theirs to undo.)
+/// user needs a password, no subscriptions, no transaction or watched keys, out of MONITOR
+/// mode. The library name and version stay, as in Redis.
 fn reset(ctx: &mut Ctx) -> CmdResult {
+    super::client::stop_monitoring(ctx);
     ctx.server.pubsub.unsubscribe_all(ctx.client);
     super::multi::discard_transaction(ctx.server, ctx.client);
     let client = &mut *ctx.client;

@@ -112,6 +112,8 @@ pub fn queue(client: &mut Client, args: &[Bytes]) {
         multi.queued.push(args.to_vec());
         let n = multi.queued.len() as i64;
         client.handle.multi.store(n, Ordering::Relaxed);
+        let mem = crate::client::queued_command_mem(args);
+        client.handle.multi_mem.fetch_add(mem, Ordering::Relaxed);
     }
 }
 
@@ -145,6 +147,7 @@ fn discard(ctx: &mut Ctx) -> CmdResult {
 pub fn discard_transaction(server: &Server, client: &mut Client) {
     client.multi = None;
     client.handle.multi.store(-1, Ordering::Relaxed);
+    client.handle.multi_mem.store(0, Ordering::Relaxed);
     unwatch_all(server, client);
 }
 
@@ -229,6 +232,7 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
         return Err(EXEC_WITHOUT_MULTI.into());
     };
     ctx.client.handle.multi.store(-1, Ordering::Relaxed);
+    ctx.client.handle.multi_mem.store(0, Ordering::Relaxed);
     if multi.aborted {
         unwatch_all(ctx.server, ctx.client);
         return Err(EXECABORT.into());

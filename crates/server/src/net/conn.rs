@@ -6,11 +6,12 @@
 //! query buffer as a whole is capped by `client-query-buffer-limit`.
 
 use crate::blocking;
-use crate::client::{Client, ClientHandle, NewClient};
+use crate::client::{flag, Client, ClientHandle, NewClient};
 use crate::exec::{execute, Scratch};
 use crate::stats::Stats;
 use crate::{log_verbose, log_warning, Server};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -40,8 +41,12 @@ where
         };
         let want = parser.bytes_wanted(rbuf.len()).clamp(READ_CHUNK, READ_MAX);
         rbuf.reserve(want);
-        // Subscribers are never closed for being idle, as in Redis.
-        let timeout = if client.subs.any() { 0 } else { timeout };
+        // Subscribers and monitors are never closed for being idle, as in Redis.
+        let timeout = if client.subs.any() || client.monitor {
+            0
+        } else {
+            timeout
+        };
         let read = tokio::select! {
             r = stream.read_buf(&mut rbuf) => r,
             _ = handle.outbox.notify.notified() => {
@@ -88,16 +93,42 @@ where
             match parser.parse(&mut rbuf, limits) {
                 Ok(Some(args)) => {
                     processed += 1;
-                    // Messages that came before this command go before its reply.
-                    if client.subs.any() {
+                    // Messages (and MONITOR lines) that came before this command go
+                    // before its reply.
+                    if client.subs.any() || client.monitor {
                         handle.outbox.drain_into(&mut reply.buf);
                     }
                     execute(&server, &mut client, &args, &mut reply, &mut scratch);
-                    if client.blocked.is_some()
-                        && !blocking::wait(&server, &mut client, &mut stream, &mut rbuf, &mut reply)
-                            .await
-                    {
-                        break 'conn;
+                    while client.postponed {
+                        client.postponed = false;
+                        if !wait_for_pause(
+                            &server,
+                            &client,
+                            &args,
+                            &mut stream,
+                            &mut rbuf,
+                            &mut reply,
+                        )
+                        .await
+                        {
+                            break 'conn;
+                        }
+                        execute(&server, &mut client, &args, &mut reply, &mut scratch);
+                    }
+                    if client.blocked.is_some() {
+                        handle.argv_mem.store(argv_len(&args), Ordering::Relaxed);
+                        let served = blocking::wait(
+                            &server,
+                            &mut client,
+                            &mut stream,
+                            &mut rbuf,
+                            &mut reply,
+                        )
+                        .await;
+                        handle.argv_mem.store(0, Ordering::Relaxed);
+                        if !served {
+                            break 'conn;
+                        }
                     }
                     if client.close_after_reply || handle.is_killed() {
                         break;
@@ -141,6 +172,9 @@ where
         }
     }
     server.pubsub.unsubscribe_all(&mut client);
+    if client.monitor {
+        server.monitors.remove(handle.id);
+    }
     let _ = stream.shutdown().await;
     crate::commands::multi::unwatch_all(&server, &mut client);
     server.clients.unregister(handle.id);
@@ -183,6 +217,11 @@ where
             .await;
     };
     Stats::add(&server.stats.net_output_bytes, reply.len() as u64);
+    // Seen by CLIENT LIST while the socket has not taken it all.
+    handle
+        .buffers
+        .unwritten
+        .store(reply.len(), Ordering::Relaxed);
     let written = tokio::select! {
         r = stream.write_all(&reply.buf) => r.is_ok(),
         _ = handle.kill_notify.notified() => false,
@@ -191,8 +230,57 @@ where
             false
         }
     };
+    handle.buffers.unwritten.store(0, Ordering::Relaxed);
     reply.buf.clear();
     written
+}
+
+/// The bytes of a command's arguments (CLIENT LIST `argv-mem`).
+fn argv_len(args: &[Bytes]) -> usize {
+    args.iter().map(|a| a.len()).sum()
+}
+
+/// Waits, holding no lock, until the CLIENT PAUSE that held the command `args` back has
+/// ended, been lifted or changed (the caller then runs it again, and waits again if it
+/// is still held). The replies of the commands before it are written first. Meanwhile
+/// the client shows as blocked; what it sends is kept for later. False if the connection
+/// must close (it went away, was killed, or overflowed its query buffer).
+async fn wait_for_pause<S>(
+    server: &Server,
+    client: &Client,
+    args: &[Bytes],
+    stream: &mut S,
+    rbuf: &mut BytesMut,
+    reply: &mut Reply,
+) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let handle = &client.handle;
+    if !write_replies(server, handle, stream, reply).await {
+        return false;
+    }
+    let qbuf_limit = server.settings.read().client_query_buffer_limit;
+    let _waiting = server.pause.enter();
+    handle.set_flag(flag::PAUSED, true);
+    handle.argv_mem.store(argv_len(args), Ordering::Relaxed);
+    let ended = loop {
+        // `true`: a pause only strengthens until it ends, so waiting for the end of what
+        // holds writes back covers a command held by a pause of everything.
+        tokio::select! {
+            _ = server.pause.changed_or_ended(true) => break true,
+            _ = handle.kill_notify.notified() => break false,
+            read = stream.read_buf(rbuf) => match read {
+                Ok(n) if n > 0 && rbuf.len() <= qbuf_limit => {
+                    Stats::add(&server.stats.net_input_bytes, n as u64);
+                }
+                _ => break false,
+            }
+        }
+    };
+    handle.set_flag(flag::PAUSED, false);
+    handle.argv_mem.store(0, Ordering::Relaxed);
+    ended && !handle.is_killed()
 }
 
 /// Resolves when a client has been idle for `timeout` seconds; never when it is 0.

@@ -32,6 +32,10 @@ pub fn execute(
 ) {
     let mark = reply.len();
     run(server, client, args, reply, scratch);
+    if client.postponed {
+        // CLIENT PAUSE: the connection runs it again once the pause is over.
+        return;
+    }
     apply_reply_mode(client, reply, mark);
     // Ready keys whose blocked clients needed a busy shard (rare; one load otherwise).
     if server.blocking.has_deferred() {
@@ -81,6 +85,17 @@ fn run(
         let msg = errors::NOT_IMPLEMENTED_YET.replace("%s", cmd.spec.name);
         return reject(server, client, cmd, reply, &msg);
     };
+    if client.monitor && cmd.spec.flags & KEYSPACE_FLAGS != 0 {
+        return reject(server, client, cmd, reply, MONITOR_KEYSPACE);
+    }
+    // CLIENT PAUSE holds the command back (monitors are never paused).
+    if server.pause.any() && !client.monitor {
+        let write = may_write(server, client, cmd);
+        if server.pause.holds(write, crate::unix_ms()).is_some() {
+            client.postponed = true;
+            return;
+        }
+    }
     if in_multi && !multi::runs_inside_multi(cmd.spec.name) {
         multi::queue(client, args);
         reply.simple("QUEUED");
@@ -90,6 +105,26 @@ fn run(
     // exclusively (see `run_transaction`).
     let _gate = (cmd.spec.name != "exec").then(|| server.gate.shared(client.id()));
     call(server, client, cmd, handler, args, reply, &mut scratch.keys);
+}
+
+/// The flags of commands that touch the keyspace, which a monitor may not run.
+const KEYSPACE_FLAGS: u32 = flags::READONLY | flags::WRITE | flags::MAY_REPLICATE;
+const MONITOR_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
+
+/// Whether a CLIENT PAUSE WRITE holds `cmd` back: it may write or replicate, or it is the
+/// EXEC of a transaction holding such a command.
+fn may_write(server: &Server, client: &Client, cmd: &Command) -> bool {
+    const WRITING: u32 = flags::WRITE | flags::MAY_REPLICATE;
+    if cmd.spec.flags & WRITING != 0 {
+        return true;
+    }
+    match &client.multi {
+        Some(multi) if cmd.spec.name == "exec" => multi
+            .queued
+            .iter()
+            .any(|args| lookup_queued(server, args).spec.flags & WRITING != 0),
+        _ => false,
+    }
 }
 
 /// Runs a command that passed the checks: locks the shards of its keys, runs the
@@ -175,6 +210,12 @@ fn call_on<'k>(
         }
         (result, ctx.db)
     };
+    // MONITOR shows what ran, in the database the command left the client in.
+    if server.monitors.any() && cmd.spec.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0 {
+        server
+            .monitors
+            .feed(server, &client.handle, client.db, args);
+    }
     let usec = (crate::unix_us() - start_us).max(0) as u64;
     Stats::add(&cmd.stats.calls, 1);
     Stats::add(&cmd.stats.usec, usec);

@@ -20,7 +20,9 @@ pub async fn run(server: Arc<Server>) {
         let hz = effective_hz(&server);
         tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
         crate::info::sample_ops(&server);
-        if ACTIVE_EXPIRE_ENABLED.load(Ordering::Relaxed) {
+        // No key expires while a CLIENT PAUSE lasts (the dataset must not change).
+        let paused = server.pause.is_paused(crate::unix_ms());
+        if ACTIVE_EXPIRE_ENABLED.load(Ordering::Relaxed) && !paused {
             active_expire_cycle(&server, hz);
         }
     }

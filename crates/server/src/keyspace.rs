@@ -118,14 +118,18 @@ impl<'a> Keyspace<'a> {
         }
     }
 
-    /// Deletes `key` if it has expired; true if it did.
+    /// Deletes `key` if it has expired; true if it had (the key is then missing for the
+    /// command). During a CLIENT PAUSE an expired key is left in place, as the dataset
+    /// must not change, and only reads as missing.
     fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         let now = self.now_ms;
-        let shard = self.shard(key);
-        if !shard.is_expired(key, now) {
+        if !self.shard(key).is_expired(key, now) {
             return false;
         }
-        shard.remove(key);
+        if self.server.pause.is_paused(now) {
+            return true;
+        }
+        self.shard(key).remove(key);
         self.server.key_expired(self.db_index, key);
         true
     }
@@ -179,7 +183,9 @@ impl<'a> Keyspace<'a> {
     /// nothing, such as SREM of a missing member, still invalidates the watch).
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.signal_if_waited(key);
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) {
+            return None;
+        }
         let shard = self.shard(key);
         if shard.watched.is_some() && shard.keys.contains_key(key) {
             shard.touch(key);
@@ -206,7 +212,9 @@ impl<'a> Keyspace<'a> {
     }
 
     fn lookup(&mut self, key: &[u8]) -> Option<&mut Value> {
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) {
+            return None;
+        }
         self.stamp(key)
     }
 
@@ -228,7 +236,9 @@ impl<'a> Keyspace<'a> {
     /// Looks a key up without touching its access clock or the hit/miss counters
     /// (OBJECT, TYPE-like introspection).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Value> {
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) {
+            return None;
+        }
         self.shard(key).keys.get(key)
     }
 
@@ -242,8 +252,7 @@ impl<'a> Keyspace<'a> {
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.expire_if_needed(key);
-        self.shard(key).keys.contains_key(key)
+        !self.expire_if_needed(key) && self.shard(key).keys.contains_key(key)
     }
 
     /// Stores a value, dropping any TTL (Redis's setKey). A key it replaces that had
@@ -271,13 +280,17 @@ impl<'a> Keyspace<'a> {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) {
+            return None;
+        }
         self.shard(key).remove(key)
     }
 
     /// The key's expiry time in unix ms, if it exists and has one.
     pub fn expire_at(&mut self, key: &[u8]) -> Option<i64> {
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) {
+            return None;
+        }
         self.shard(key).expire_at(key)
     }
 
@@ -299,8 +312,7 @@ impl<'a> Keyspace<'a> {
 
     /// Removes a key's TTL; true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        self.expire_if_needed(key);
-        self.shard(key).persist(key)
+        !self.expire_if_needed(key) && self.shard(key).persist(key)
     }
 
     /// Records that the hash at `key` now has fields with a TTL, so the active expiry

@@ -276,10 +276,14 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
                 break false;
             }
         };
-        for key in expired.drain(..) {
-            shard.remove(key.as_slice());
-            ctx.server.key_expired(db_index, key.as_slice());
+        // (Not during a CLIENT PAUSE: the dataset must not change.)
+        if !ctx.server.pause.is_paused(ctx.now_ms) {
+            for key in expired.drain(..) {
+                shard.remove(key.as_slice());
+                ctx.server.key_expired(db_index, key.as_slice());
+            }
         }
+        expired.clear();
         drop(guard);
         if shard_done {
             shard_index += 1;
@@ -315,11 +319,15 @@ fn scan_wants(options: &ScanOptions, key: &[u8], value: &Value) -> bool {
         .is_none_or(|t| t.eq_ignore_ascii_case(value.type_name().as_bytes()))
 }
 
+/// Draws of expired keys RANDOMKEY makes during a CLIENT PAUSE before it returns one.
+const RANDOMKEY_PAUSED_TRIES: usize = 100;
+
 /// RANDOMKEY — every key equally likely: a shard is drawn weighted by its size, then a key
 /// in it. Expired keys drawn are deleted and the draw repeats, as in Redis.
 fn randomkey(ctx: &mut Ctx) -> CmdResult {
     let db_index = ctx.client.db;
     let mut shards = lock_db(ctx.server, db_index);
+    let mut paused_draws = 0;
     loop {
         let total: usize = shards.iter().map(|s| s.keys.len()).sum();
         if total == 0 {
@@ -343,9 +351,18 @@ fn randomkey(ctx: &mut Ctx) -> CmdResult {
             None => continue,
         };
         if shard.is_expired(key.as_slice(), ctx.now_ms) {
-            shard.remove(key.as_slice());
-            ctx.server.key_expired(db_index, key.as_slice());
-            continue;
+            // During a CLIENT PAUSE expired keys stay; after enough expired draws the
+            // last one is returned, as Redis does, rather than drawing forever.
+            if ctx.server.pause.is_paused(ctx.now_ms) {
+                paused_draws += 1;
+                if paused_draws < RANDOMKEY_PAUSED_TRIES {
+                    continue;
+                }
+            } else {
+                shard.remove(key.as_slice());
+                ctx.server.key_expired(db_index, key.as_slice());
+                continue;
+            }
         }
         ctx.reply.bulk(key.as_slice());
         return Ok(());

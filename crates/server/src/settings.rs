@@ -38,6 +38,9 @@ pub struct Settings {
     /// `lazyfree-lazy-expire`: expired keys are freed in the background and propagated
     /// as UNLINK.
     pub lazyfree_lazy_expire: bool,
+    /// `lazyfree-lazy-server-del`: keys a command deletes as a side effect are freed in
+    /// the background, and such a deletion is propagated as UNLINK (SPOP of a whole set).
+    pub lazyfree_lazy_server_del: bool,
     pub encodings: Encodings,
     /// `client-output-buffer-limit` for the classes Vireo has (no replicas yet).
     pub output_limits: OutputLimits,
@@ -132,6 +135,7 @@ impl Default for Settings {
             appendonly: false,
             notify_keyspace_events: 0,
             lazyfree_lazy_expire: false,
+            lazyfree_lazy_server_del: false,
             encodings: Encodings::default(),
             output_limits: OutputLimits::from_config(&Config::default()),
         }
@@ -175,6 +179,8 @@ impl Settings {
                 _ => unreachable!("notify-keyspace-events holds flags"),
             },
             lazyfree_lazy_expire: c.get_one("lazyfree-lazy-expire").as_deref() == Some("yes"),
+            lazyfree_lazy_server_del: c.get_one("lazyfree-lazy-server-del").as_deref()
+                == Some("yes"),
             encodings: Encodings::from_config(c),
             output_limits: OutputLimits::from_config(c),
         }

@@ -331,3 +331,70 @@ fn huge_negative_srandmember_count_is_refused() {
         ],
     );
 }
+
+/// SPOP pops random members, so its propagation cannot be compared with another server's:
+/// it must be the SREM of exactly the members it replied with, in batches of at most 1024
+/// (Redis 7.2), several batches forming one MULTI/EXEC unit, and never the SPOP itself.
+#[test]
+fn spop_propagates_the_members_it_popped() {
+    use std::sync::Arc;
+    use vireo_server::local::LocalClient;
+    let server = Arc::new(vireo_server::Server::new(vireo_config::Config::default()));
+    let stream = server.propagation.attach();
+    let mut c = LocalClient::new(server.clone());
+    let mut sadd: Vec<String> = vec!["SADD".into(), "s".into()];
+    sadd.extend((0..3000).map(|i| format!("m{i}")));
+    c.call(&sadd);
+    let reply_members = |bytes: &[u8]| -> BTreeSet<Vec<u8>> {
+        let (reply, _) = common::parse_reply(bytes).unwrap().expect("a whole reply");
+        match reply {
+            Reply::Bulk(Some(b)) => BTreeSet::from([b]),
+            other => members(&other).into_iter().collect(),
+        }
+    };
+    // Each SPOP: (count, number of SREMs expected); a single SPOP replies with a bulk.
+    // 2500 of 3000 takes the path that keeps the remaining members instead.
+    for (count, srems) in [(None, 1), (Some(10), 1), (Some(2500), 3), (Some(1024), 1)] {
+        let _ = stream.try_iter().count();
+        if count == Some(1024) {
+            sadd.truncate(2);
+            sadd.extend((0..2000).map(|i| format!("n{i}")));
+            c.call(&sadd);
+            let _ = stream.try_iter().count();
+        }
+        let mut args = vec!["SPOP".to_string(), "s".to_string()];
+        args.extend(count.map(|n| n.to_string()));
+        let popped = reply_members(&c.call(&args));
+        assert_eq!(popped.len(), count.unwrap_or(1), "{args:?}");
+        let units: Vec<_> = stream.try_iter().collect();
+        assert_eq!(units.len(), 1, "{args:?}: one unit");
+        let ops: Vec<Vec<Vec<u8>>> = units[0]
+            .iter()
+            .map(|op| op.argv.iter().map(|a| a.to_vec()).collect())
+            .collect();
+        let srem_ops = if srems > 1 {
+            assert_eq!(ops.first().unwrap(), &[b"MULTI".to_vec()]);
+            assert_eq!(ops.last().unwrap(), &[b"EXEC".to_vec()]);
+            &ops[1..ops.len() - 1]
+        } else {
+            &ops[..]
+        };
+        assert_eq!(srem_ops.len(), srems, "{args:?}");
+        let mut propagated = BTreeSet::new();
+        for op in srem_ops {
+            assert_eq!(&op[..2], &[b"SREM".to_vec(), b"s".to_vec()], "{args:?}");
+            assert!(
+                op.len() - 2 <= 1024,
+                "{args:?}: a batch of {}",
+                op.len() - 2
+            );
+            propagated.extend(op[2..].iter().cloned());
+        }
+        assert_eq!(propagated, popped, "{args:?}");
+        // The popped members are gone, the others stay.
+        for member in &popped {
+            let r = c.call(&[&b"SISMEMBER"[..], b"s", member]);
+            assert_eq!(&r[..], b":0\r\n");
+        }
+    }
+}

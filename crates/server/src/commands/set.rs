@@ -7,9 +7,15 @@
 //! that list members follow the set's own order (ascending for an intset, insertion order
 //! for a listpack), as Redis's do. A STORE form overwrites a destination of any type and
 //! deletes it when the result is empty.
+//!
+//! Writes publish Redis's keyspace events (`sadd`, `srem`, `spop`, `sinterstore`...,
+//! `del` when a set goes) only when something changed. SPOP, being random, propagates as
+//! the SREM of what it popped (in batches of 1024 members, as Redis 7.2), or as DEL
+//! (UNLINK with `lazyfree-lazy-server-del`) when it takes the whole set.
 
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
+use crate::notify::class;
 use bytes::Bytes;
 use vireo_resp::Reply;
 use vireo_store::glob::string_match;
@@ -40,6 +46,8 @@ const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+/// The most members one propagated SREM of an SPOP carries (Redis 7.2's batch).
+const SREM_BATCH: usize = 1024;
 
 /// The encoding thresholds in force now.
 fn limits(ctx: &Ctx) -> SetLimits {
@@ -105,6 +113,9 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
             added
         }
     };
+    if added > 0 {
+        ctx.modified(key, class::SET, "sadd");
+    }
     ctx.dirty(added as u64);
     ctx.reply.int(added as i64);
     Ok(())
@@ -130,8 +141,15 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         ctx.db.remove(key);
+    }
+    if removed > 0 {
+        ctx.modified(key, class::SET, "srem");
+        if emptied {
+            ctx.notify(class::GENERIC, "del", key);
+        }
     }
     ctx.dirty(removed);
     ctx.reply.int(removed as i64);
@@ -253,10 +271,22 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let member = set.pop_random().expect("a stored set is never empty");
-    if set.is_empty() {
-        ctx.db.remove(key);
+    let emptied = set.is_empty();
+    ctx.notify(class::SET, "spop", key);
+    if ctx.propagating() {
+        let argv = vec![
+            Bytes::from_static(b"SREM"),
+            args[1].clone(),
+            Bytes::copy_from_slice(&member),
+        ];
+        ctx.rewrite_propagated(argv);
     }
     ctx.reply.bulk(&member);
+    if emptied {
+        ctx.db.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
+    }
+    ctx.changed(key);
     ctx.dirty(1);
     Ok(())
 }
@@ -282,16 +312,37 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
     let size = set.len();
     if count >= size as u64 {
         let all = Set::union(&[Some(&*set)], &limits);
+        ctx.notify(class::SET, "spop", key);
         ctx.db.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
         reply_members(ctx.reply, &all);
+        if ctx.propagating() {
+            let lazy = ctx.server.settings.read().lazyfree_lazy_server_del;
+            let name: &'static [u8] = if lazy { b"UNLINK" } else { b"DEL" };
+            ctx.rewrite_propagated(vec![Bytes::from_static(name), args[1].clone()]);
+        }
+        ctx.changed(key);
         ctx.dirty(size as u64);
         return Ok(());
     }
     let popped = set.pop_many(count as usize, &limits);
+    ctx.notify(class::SET, "spop", key);
     ctx.reply.set(popped.len());
     for member in &popped {
         ctx.reply.bulk(member);
     }
+    // Propagated as SREMs of the popped members, never as the SPOP itself.
+    if ctx.propagating() {
+        for batch in popped.chunks(SREM_BATCH) {
+            let mut argv = Vec::with_capacity(2 + batch.len());
+            argv.push(Bytes::from_static(b"SREM"));
+            argv.push(args[1].clone());
+            argv.extend(batch.iter().map(|m| Bytes::copy_from_slice(m)));
+            ctx.propagate(argv);
+        }
+    }
+    ctx.no_propagate();
+    ctx.changed(key);
     ctx.dirty(count);
     Ok(())
 }
@@ -314,9 +365,13 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     }
-    if source.is_empty() {
+    let emptied = source.is_empty();
+    ctx.notify(class::SET, "srem", src);
+    if emptied {
         ctx.db.remove(src);
+        ctx.notify(class::GENERIC, "del", src);
     }
+    ctx.changed(src);
     ctx.dirty(1);
     let added = match set_of_mut(ctx.db.get_mut(dst))? {
         Some(target) => target.add(member, &limits),
@@ -329,6 +384,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     };
     if added {
         ctx.dirty(1);
+        ctx.modified(dst, class::SET, "sadd");
     }
     ctx.reply.int(1);
     Ok(())
@@ -398,7 +454,7 @@ fn sinterstore(ctx: &mut Ctx) -> CmdResult {
         .into_iter()
         .collect::<Option<Vec<&Set>>>()
         .map(|sets| Set::intersection(&sets, &limits));
-    store(ctx, result)
+    store(ctx, result, "sinterstore")
 }
 
 /// Which of SUNION and SDIFF.
@@ -434,28 +490,31 @@ fn sdiff(ctx: &mut Ctx) -> CmdResult {
 fn sunionstore(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let result = combine(ctx, &args[2..], Algebra::Union)?;
-    store(ctx, Some(result))
+    store(ctx, Some(result), "sunionstore")
 }
 
 fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let result = combine(ctx, &args[2..], Algebra::Diff)?;
-    store(ctx, Some(result))
+    store(ctx, Some(result), "sdiffstore")
 }
 
 /// The end of a STORE form: the result replaces the destination (any type, TTL dropped),
-/// or an empty result deletes it; the reply is the result's size.
-fn store(ctx: &mut Ctx, result: Option<Set>) -> CmdResult {
+/// or an empty result deletes it; the reply is the result's size. `event` is published
+/// for a stored result, `del` for a deleted destination.
+fn store(ctx: &mut Ctx, result: Option<Set>, event: &str) -> CmdResult {
     let dst = ctx.arg(1);
     match result.filter(|s| !s.is_empty()) {
         Some(set) => {
             ctx.reply.int(set.len() as i64);
             ctx.db.set(dst, Value::set(set));
+            ctx.modified(dst, class::SET, event);
             ctx.dirty(1);
         }
         None => {
             ctx.reply.int(0);
             if ctx.db.remove(dst).is_some() {
+                ctx.modified(dst, class::GENERIC, "del");
                 ctx.dirty(1);
             }
         }

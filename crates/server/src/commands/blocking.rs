@@ -168,7 +168,12 @@ fn zpop_first(
     shape: PopShape,
 ) -> Result<bool, CmdError> {
     for key in keys {
-        if zset::pop_and_reply(ctx, key, from_max, count, shape)? {
+        if let Some(n) = zset::pop_and_reply(ctx, key, from_max, count, shape)? {
+            if ctx.propagating() {
+                // BZPOPMIN → ZPOPMIN key, BZMPOP → ZPOPMIN key n.
+                let n = (shape == PopShape::WithKey).then_some(n);
+                propagate_instead(ctx, zset::pop_argv(from_max, key.clone(), n));
+            }
             return Ok(true);
         }
     }

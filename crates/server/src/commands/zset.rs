@@ -11,19 +11,26 @@
 //! under RESP3, as in Redis 7.
 //!
 //! Shared with the blocking pops (`blocking.rs`):
-//! - [`pop_and_reply`]`(ctx, key, from_max, count, shape: PopShape) -> Result<bool, CmdError>`
-//!   pops up to `count` members from the low or high end of `key` and writes the reply in
-//!   `shape` (`Zpop`: ZPOPMIN's; `Blocking`: BZPOPMIN's `[key, member, score]`; `WithKey`:
-//!   ZMPOP's `[key, [[member, score]...]]`); deletes the emptied key. `Ok(false)` and nothing
-//!   written when the key does not exist; WRONGTYPE for another type.
+//! - [`pop_and_reply`]`(ctx, key, from_max, count, shape: PopShape)
+//!   -> Result<Option<usize>, CmdError>` pops up to `count` members from the low or high
+//!   end of `key` and writes the reply in `shape` (`Zpop`: ZPOPMIN's; `Blocking`:
+//!   BZPOPMIN's `[key, member, score]`; `WithKey`: ZMPOP's `[key, [[member, score]...]]`);
+//!   deletes the emptied key; the number popped. `Ok(None)` and nothing written when the
+//!   key does not exist; WRONGTYPE for another type.
+//! - [`pop_argv`]: what ZMPOP and the blocking pops propagate (ZPOPMIN/ZPOPMAX).
 //! - [`parse_mpop`]`(args, numkeys_index) -> Result<Mpop, CmdError>` reads ZMPOP's (and
 //!   BZMPOP's) `numkeys key... MIN|MAX [COUNT count]`.
 //!
 //! Every sorted-set key is created through [`create_zset`], the one place to wake clients
 //! blocked on a key.
+//!
+//! Writes publish Redis's keyspace events (`zadd`, `zincr`, `zrem`, `zremrangebyscore`...,
+//! `zpopmin`, the STORE events, `del` when a sorted set goes) only when something changed.
 
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
+use crate::notify::class;
+use bytes::Bytes;
 use rand::seq::{IndexedRandom, SliceRandom};
 use smallvec::SmallVec;
 use std::collections::HashSet;
@@ -117,11 +124,15 @@ fn create_zset(ctx: &mut Ctx, key: &[u8], z: ZSet) {
     ctx.db.set(key, Value::zset(z));
 }
 
-/// Deletes `key` if its sorted set became empty.
-fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
+/// After members left `key` by an operation that notifies `event`: publishes it, deletes
+/// the key (with a `del` event) if its sorted set became empty, and signals the change.
+fn after_removal(ctx: &mut Ctx, key: &[u8], event: &str) {
+    ctx.notify(class::ZSET, event, key);
     if matches!(zset_of(ctx.db.peek(key)), Ok(Some(z)) if z.is_empty()) {
         ctx.db.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
+    ctx.changed(key);
 }
 
 fn reply_member(reply: &mut Reply, m: LpValue<'_>) {
@@ -300,6 +311,9 @@ fn add_generic(ctx: &mut Ctx, first: usize, flags: AddFlags, ch: bool) -> CmdRes
         }
     }
     ctx.dirty(added + updated);
+    if added + updated > 0 {
+        ctx.modified(key, class::ZSET, if flags.incr { "zincr" } else { "zadd" });
+    }
     if flags.incr {
         match result {
             Some(s) => ctx.reply.double(s),
@@ -322,7 +336,9 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let removed = ctx.args[2..].iter().filter(|m| z.remove(m)).count();
-    delete_if_empty(ctx, key);
+    if removed > 0 {
+        after_removal(ctx, key, "zrem");
+    }
     ctx.dirty(removed as u64);
     ctx.reply.int(removed as i64);
     Ok(())
@@ -610,21 +626,24 @@ fn range_store(
             Some(out)
         }
     };
-    store_result(ctx, dst, result.filter(|z| !z.is_empty()));
+    store_result(ctx, dst, result.filter(|z| !z.is_empty()), "zrangestore");
     Ok(())
 }
 
 /// Stores a computed set at `dst` (deleting `dst` for an empty result) and replies its size.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: Option<ZSet>) {
+/// `event` is published for a stored result, `del` for a deleted destination.
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: Option<ZSet>, event: &str) {
     match result {
         Some(z) => {
             let n = z.len();
             create_zset(ctx, dst, z);
+            ctx.modified(dst, class::ZSET, event);
             ctx.dirty(1);
             ctx.reply.int(n as i64);
         }
         None => {
             if ctx.db.remove(dst).is_some() {
+                ctx.modified(dst, class::GENERIC, "del");
                 ctx.dirty(1);
             }
             ctx.reply.int(0);
@@ -705,7 +724,14 @@ fn remrange_generic(ctx: &mut Ctx, by: RangeBy) -> CmdResult {
     };
     let ranks = range.ranks(z);
     let removed = z.remove_ranks(ranks);
-    delete_if_empty(ctx, key);
+    if removed > 0 {
+        let event = match by {
+            RangeBy::Rank => "zremrangebyrank",
+            RangeBy::Score => "zremrangebyscore",
+            RangeBy::Lex => "zremrangebylex",
+        };
+        after_removal(ctx, key, event);
+    }
     ctx.dirty(removed as u64);
     ctx.reply.int(removed as i64);
     Ok(())
@@ -739,17 +765,17 @@ pub(crate) enum PopShape {
 }
 
 /// Pops up to `count` members from the low end of `key` (high end with `from_max`) and
-/// writes the reply in `shape`; deletes the key when it empties. `Ok(false)` with nothing
-/// written when the key does not exist; WRONGTYPE for another type.
+/// writes the reply in `shape`; deletes the key when it empties. The number popped, or
+/// `Ok(None)` with nothing written when the key does not exist; WRONGTYPE for another type.
 pub(crate) fn pop_and_reply(
     ctx: &mut Ctx,
     key: &[u8],
     from_max: bool,
     count: usize,
     shape: PopShape,
-) -> Result<bool, CmdError> {
+) -> Result<Option<usize>, CmdError> {
     let Some(z) = zset_mut(ctx.db.get_mut(key))? else {
-        return Ok(false);
+        return Ok(None);
     };
     let n = count.min(z.len());
     let reply = &mut *ctx.reply;
@@ -778,9 +804,22 @@ pub(crate) fn pop_and_reply(
         reply_member(reply, m);
         reply.double(s);
     });
-    delete_if_empty(ctx, key);
+    after_removal(ctx, key, if from_max { "zpopmax" } else { "zpopmin" });
     ctx.dirty(n as u64);
-    Ok(true)
+    Ok(Some(n))
+}
+
+/// `ZPOPMIN key [n]` / `ZPOPMAX key [n]`: what ZMPOP and the blocking pops propagate as
+/// (Redis rewrites them so), with the number popped.
+pub(crate) fn pop_argv(from_max: bool, key: Bytes, n: Option<usize>) -> Vec<Bytes> {
+    let name: &'static [u8] = if from_max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    let mut argv = vec![Bytes::from_static(name), key];
+    if let Some(n) = n {
+        argv.push(Bytes::copy_from_slice(
+            itoa::Buffer::new().format(n).as_bytes(),
+        ));
+    }
+    argv
 }
 
 fn zpopmin(ctx: &mut Ctx) -> CmdResult {
@@ -809,7 +848,7 @@ fn zpop_generic(ctx: &mut Ctx, from_max: bool) -> CmdResult {
     let shape = PopShape::Zpop {
         count_given: count.is_some(),
     };
-    if !pop_and_reply(ctx, key, from_max, count.unwrap_or(1), shape)? {
+    if pop_and_reply(ctx, key, from_max, count.unwrap_or(1), shape)?.is_none() {
         ctx.reply.array(0);
     }
     Ok(())
@@ -859,7 +898,11 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
     let mpop = parse_mpop(ctx.args, 1)?;
     for i in mpop.keys {
         let key = ctx.arg(i);
-        if pop_and_reply(ctx, key, mpop.from_max, mpop.count, PopShape::WithKey)? {
+        if let Some(n) = pop_and_reply(ctx, key, mpop.from_max, mpop.count, PopShape::WithKey)? {
+            if ctx.propagating() {
+                let argv = pop_argv(mpop.from_max, ctx.args[i].clone(), Some(n));
+                ctx.rewrite_propagated(argv);
+            }
             return Ok(());
         }
     }
@@ -1329,7 +1372,12 @@ fn algebra_generic(ctx: &mut Ctx, cmd: AlgebraCommand) -> CmdResult {
         z.insert(m, *s, limits);
     }
     let dst = ctx.arg(dst);
-    store_result(ctx, dst, (!z.is_empty()).then_some(z));
+    let event = match cmd.op {
+        SetOp::Union => "zunionstore",
+        SetOp::Inter => "zinterstore",
+        SetOp::Diff => "zdiffstore",
+    };
+    store_result(ctx, dst, (!z.is_empty()).then_some(z), event);
     Ok(())
 }
 

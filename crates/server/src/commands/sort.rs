@@ -21,6 +21,7 @@
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
 use crate::keyspace::Keyspace;
+use crate::notify::class;
 use std::cmp::Ordering;
 use vireo_store::list::{End, List, ListConfig};
 use vireo_store::Value;
@@ -353,12 +354,17 @@ fn finish(ctx: &mut Ctx, db: &mut Keyspace, opts: &Options, items: Vec<Item>) ->
             out.push(lookup_by_pattern(db, pattern, &item.element, ctx.now_ms).unwrap_or_default());
         }
     }
+    // The destination is in SORT's own view (`db`), not `ctx.db`: it is signalled there.
     let stored = out.len();
     if stored > 0 {
         let encodings = ctx.server.settings.read().encodings.clone();
         db.set(dest, list_from(out, &encodings));
+        db.signal_modified(dest);
+        ctx.notify(class::LIST, "sortstore", dest);
         ctx.dirty(stored as u64);
     } else if db.remove(dest).is_some() {
+        db.signal_modified(dest);
+        ctx.notify(class::GENERIC, "del", dest);
         ctx.dirty(1);
     }
     ctx.reply.int(stored as i64);

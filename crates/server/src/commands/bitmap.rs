@@ -3,10 +3,15 @@
 //! A bitmap is a string value; the bit arithmetic lives in `vireo_store::bitops`. Writers
 //! turn the value "raw" and grow it with zero bytes. Bit offsets are limited, as in Redis,
 //! by `proto-max-bulk-len` (in bytes: 2^32 bits by default).
+//!
+//! Keyspace events as Redis: `setbit` for SETBIT and BITFIELD (once per command) when a
+//! bit changed or the string grew, `set` for a BITOP result, `del` when BITOP's empty
+//! result deletes the destination. Each propagates as sent when it changed something.
 
 use super::string::string_of;
 use super::{args, Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
+use crate::notify::class;
 use crate::Server;
 use smallvec::SmallVec;
 use vireo_store::bitops::{self, BitOp, FieldType, Overflow, Unit};
@@ -81,6 +86,7 @@ fn setbit(ctx: &mut Ctx) -> CmdResult {
     };
     if changed {
         ctx.dirty(1);
+        ctx.modified(key, class::STRING, "setbit");
     }
     ctx.reply.int(old as i64);
     Ok(())
@@ -186,8 +192,10 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
         }
         ctx.db.set(dest, Value::raw(result));
         ctx.dirty(1);
+        ctx.modified(dest, class::STRING, "set");
     } else if ctx.db.remove(dest).is_some() {
         ctx.dirty(1);
+        ctx.modified(dest, class::GENERIC, "del");
     }
     ctx.reply.int(len as i64);
     Ok(())
@@ -253,7 +261,10 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> CmdResult {
             run_field_ops(&ops, buf, grew, ctx.reply)
         }
     };
-    ctx.dirty(changes);
+    if changes > 0 {
+        ctx.dirty(changes);
+        ctx.modified(key, class::STRING, "setbit");
+    }
     Ok(())
 }
 

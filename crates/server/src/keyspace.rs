@@ -91,6 +91,12 @@ impl<'a> Keyspace<'a> {
         self.db_index
     }
 
+    /// The server this view belongs to (for effects a lookup has on its own: the fields
+    /// a hash write purges are notified and propagated).
+    pub fn server(&self) -> &'a Server {
+        self.server
+    }
+
     /// The shard index of `key`.
     fn shard_of(&self, key: &[u8]) -> usize {
         // A slice at the same address and length as a locked key is that key: the locked

@@ -24,6 +24,12 @@
 //! that shard's dict scan — which survives resizes and rehashing — returns it. The shard sits
 //! in the low bits so that small databases keep small cursors. Every cursor value decodes to
 //! some position, so a garbage cursor at worst returns part of the keyspace.
+//!
+//! **Notifications and propagation** (Redis 7.2): DEL and UNLINK publish `del` per key
+//! deleted; RENAME `rename_from` then `rename_to`, MOVE `move_from` (source database) then
+//! `move_to`, COPY `copy_to`, each after the keyspace's `new` for the key it adds; FLUSHDB,
+//! FLUSHALL and SWAPDB publish nothing. Everything propagates as sent, FLUSHDB even on
+//! an empty database, and nothing when it changed nothing.
 
 use super::args::{self, ScanOptions};
 use super::{Cmd, CmdError, CmdResult, Ctx};
@@ -425,6 +431,9 @@ fn flushdb(ctx: &mut Ctx) -> CmdResult {
     drop(shards);
     free_detached(detached, keys, lazy);
     ctx.dirty(keys as u64);
+    // Propagated even when the database was empty, as Redis does.
+    ctx.propagate(ctx.args.to_vec());
+    ctx.no_propagate();
     ctx.reply.ok();
     Ok(())
 }
@@ -521,6 +530,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         ctx.db.set_expire(dst, at);
     }
     ctx.dirty(1);
+    ctx.modified(src, class::GENERIC, "rename_from");
+    ctx.modified(dst, class::GENERIC, "rename_to");
     reply_renamed(ctx, nx, true);
     Ok(())
 }
@@ -554,6 +565,11 @@ fn move_(ctx: &mut Ctx) -> CmdResult {
     if let Some(at) = expire {
         dst.set_expire(key, at);
     }
+    // Signalled and published while both keys are still locked.
+    src.signal_modified(key);
+    dst.signal_modified(key);
+    ctx.server.notify(class::GENERIC, "move_from", key, src_db);
+    ctx.server.notify(class::GENERIC, "move_to", key, dst_db);
     ctx.dirty(1);
     ctx.reply.int(1);
     Ok(())
@@ -621,6 +637,9 @@ fn copy_value<'s>(
     if let Some(at) = expire {
         to.set_expire(dst, at);
     }
+    to.signal_modified(dst);
+    let server = to.server();
+    server.notify(class::GENERIC, "copy_to", dst, to.db_index());
     true
 }
 

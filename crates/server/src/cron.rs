@@ -58,7 +58,14 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
     for (db_index, db) in server.dbs.iter().enumerate() {
         for shard_index in 0..SHARDS {
             // Hash fields past their TTL (hashes of the shard's `hexpires` index only).
-            hash::expire_fields(&mut db.lock(shard_index), now, hash::ACTIVE_EXPIRE_KEYS);
+            hash::expire_fields(
+                &mut db.lock(shard_index),
+                now,
+                hash::ACTIVE_EXPIRE_KEYS,
+                |key, fields, emptied| {
+                    crate::commands::hash::fields_expired(server, db_index, key, fields, emptied)
+                },
+            );
             loop {
                 let mut shard = db.lock(shard_index);
                 shard.keys.rehash_step(1);

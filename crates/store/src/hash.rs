@@ -414,6 +414,17 @@ impl Hash {
     /// Removes up to `limit` fields whose time has come at `now`, earliest first; returns
     /// how many. The hash may be left empty: the caller deletes the key then.
     pub fn purge_expired(&mut self, now: i64, limit: usize) -> usize {
+        self.purge_expired_with(now, limit, |_| {})
+    }
+
+    /// `purge_expired`, calling `each` with every field removed (earliest expiry first),
+    /// for the server to notify and propagate the removals.
+    pub fn purge_expired_with(
+        &mut self,
+        now: i64,
+        limit: usize,
+        mut each: impl FnMut(&[u8]),
+    ) -> usize {
         let mut removed = 0;
         while removed < limit {
             let Some(ttls) = self.ttls.as_mut() else {
@@ -425,6 +436,7 @@ impl Hash {
             let (_, field) = ttls.order.pop_first().expect("an expired field is queued");
             ttls.at.remove(&field[..]);
             self.delete_entry(&field);
+            each(&field);
             removed += 1;
         }
         self.drop_empty_ttls();
@@ -617,8 +629,15 @@ pub struct FieldExpireRound {
 /// The active expiry of hash fields on one shard: samples keys of its `hexpires` index
 /// (hashes that have fields with a TTL), removes their expired fields (at most
 /// `ACTIVE_EXPIRE_FIELDS_PER_KEY` each), deletes hashes left empty, and drops index
-/// entries that no longer name a hash with TTLs. Work is bounded by `keys`.
-pub fn expire_fields(shard: &mut Shard, now: i64, keys: usize) -> FieldExpireRound {
+/// entries that no longer name a hash with TTLs. Work is bounded by `keys`. `expired` is
+/// called for each hash that lost fields, with the key, the fields removed and whether
+/// the key was deleted, after the fact (for notifications and propagation).
+pub fn expire_fields(
+    shard: &mut Shard,
+    now: i64,
+    keys: usize,
+    mut expired: impl FnMut(&[u8], Vec<Box<[u8]>>, bool),
+) -> FieldExpireRound {
     let mut round = FieldExpireRound::default();
     if shard.hexpires.is_empty() {
         return round;
@@ -637,14 +656,26 @@ pub fn expire_fields(shard: &mut Shard, now: i64, keys: usize) -> FieldExpireRou
                 continue;
             }
         };
+        let mut fields = Vec::new();
         if hash.earliest_field_expiry().is_some_and(|at| at <= now) {
-            round.fields += hash.purge_expired(now, ACTIVE_EXPIRE_FIELDS_PER_KEY);
+            round.fields += hash.purge_expired_with(now, ACTIVE_EXPIRE_FIELDS_PER_KEY, |f| {
+                fields.push(Box::from(f))
+            });
         }
-        if hash.is_empty() {
+        let emptied = hash.is_empty();
+        if emptied {
             shard.remove(key);
             round.keys_deleted += 1;
-        } else if !hash.has_field_ttls() {
-            shard.hexpires.remove(&key[..]);
+        } else {
+            if !hash.has_field_ttls() {
+                shard.hexpires.remove(&key[..]);
+            }
+            if !fields.is_empty() {
+                shard.touch(key);
+            }
+        }
+        if !fields.is_empty() {
+            expired(key, fields, emptied);
         }
     }
     round
@@ -772,7 +803,7 @@ mod tests {
         shard.hexpires.insert(SmallBytes::new(b"gone"), ());
         let mut total = FieldExpireRound::default();
         for _ in 0..10 {
-            let r = expire_fields(&mut shard, 10, 20);
+            let r = expire_fields(&mut shard, 10, 20, |_, _, _| {});
             total.fields += r.fields;
             total.keys_deleted += r.keys_deleted;
         }

@@ -6,12 +6,27 @@
 //! such fields (`for_write`), and a hash left empty by a command is deleted, as Redis
 //! deletes emptied collections. HEXPIRE and friends register the key in its shard's
 //! `hexpires` index, which the active expiry cycle (`cron.rs`) samples.
+//!
+//! **Notifications and propagation.** Events `hset` (HSET, HMSET, HSETNX), `hdel`,
+//! `hincrby`, `hincrbyfloat`, then `del` when a command empties the hash, as Redis 7.2.
+//! HINCRBYFLOAT propagates as HSET of the sum. Field expiration follows Valkey 9 (the
+//! Redis 7.4 feature as the reference here implements it): `hexpire` and `hpersist`
+//! events; the HEXPIRE family propagates as HPEXPIREAT with an absolute time (options and
+//! fields as sent); a time already past deletes the fields, which is the `hexpired` event
+//! and propagates as HDEL of those fields. Fields that reach their time are removed by the
+//! active cycle or by the next write of the hash (`fields_expired`): `hexpired`, an HDEL
+//! of its own, and `del` plus a DEL (one MULTI unit with the HDEL) if the hash is left
+//! empty. Reads only hide expired fields.
 
 use super::args::{self, ScanOptions};
 use super::string::long_double;
 use super::{Cmd, CmdError, CmdResult, Ctx};
 use crate::errors;
 use crate::keyspace::Keyspace;
+use crate::notify::class;
+use crate::propagate::Op;
+use crate::Server;
+use bytes::Bytes;
 use vireo_resp::Reply;
 use vireo_store::hash::{FieldExpiry, Hash, Limits};
 use vireo_store::listpack::LpValue;
@@ -78,21 +93,78 @@ fn for_read<'d>(db: &'d mut Keyspace<'_>, key: &[u8]) -> Result<Option<&'d Hash>
     }
 }
 
-/// The hash at `key` for writing, its expired fields removed: None when missing. The
-/// hash may be left empty by that: the caller deletes the key then (`delete_if_empty`),
-/// so call this only once the arguments are known to be good.
+/// The hash at `key` for writing, its expired fields removed: None when missing. Fields
+/// removed are notified and propagated (`fields_expired`), and a hash they leave empty is
+/// deleted at once (so the command sees no key), as the active cycle would have done.
 fn for_write<'d>(
     db: &'d mut Keyspace<'_>,
     key: &[u8],
     now: i64,
 ) -> Result<Option<&'d mut Hash>, CmdError> {
-    match db.get_mut(key) {
-        None => Ok(None),
+    let (server, db_index) = (db.server(), db.db_index());
+    let mut removed = Vec::new();
+    let emptied = match db.get_mut(key) {
+        None => return Ok(None),
         Some(Value::Hash { h, .. }) => {
-            h.purge_expired(now, usize::MAX);
-            Ok(Some(h))
+            if h.earliest_field_expiry().is_none_or(|at| at > now) {
+                return Ok(Some(reborrow(db, key)));
+            }
+            h.purge_expired_with(now, usize::MAX, |f| removed.push(Box::from(f)));
+            h.is_empty()
         }
-        Some(_) => Err(errors::WRONGTYPE.into()),
+        Some(_) => return Err(errors::WRONGTYPE.into()),
+    };
+    if emptied {
+        db.remove(key);
+    } else {
+        db.signal_modified(key);
+    }
+    fields_expired(server, db_index, key, removed, emptied);
+    Ok((!emptied).then(|| reborrow(db, key)))
+}
+
+/// The hash at `key`, known to be there (a second lookup: the borrow checker cannot see
+/// that an early return ends the first one).
+fn reborrow<'d>(db: &'d mut Keyspace<'_>, key: &[u8]) -> &'d mut Hash {
+    match db.get_mut(key) {
+        Some(Value::Hash { h, .. }) => h,
+        _ => unreachable!("the hash was just looked up"),
+    }
+}
+
+/// Fields of the hash at `key` in database `db` reached their expiry and were removed
+/// (by the active cycle or a write), `emptied` if that deleted the key: `hexpired` (and
+/// `del`), propagated as an HDEL of the fields (and a DEL of the key) of their own.
+pub(crate) fn fields_expired(
+    server: &Server,
+    db: usize,
+    key: &[u8],
+    fields: Vec<Box<[u8]>>,
+    emptied: bool,
+) {
+    if fields.is_empty() {
+        return;
+    }
+    server.notify(class::HASH, "hexpired", key, db);
+    if emptied {
+        server.notify(class::GENERIC, "del", key, db);
+    }
+    if server.propagation.active() {
+        let key = Bytes::copy_from_slice(key);
+        let mut hdel = Vec::with_capacity(fields.len() + 2);
+        hdel.push(Bytes::from_static(b"HDEL"));
+        hdel.push(key.clone());
+        hdel.extend(fields.into_iter().map(Bytes::from));
+        let mut unit = vec![Op::new(db, hdel)];
+        if emptied {
+            let name: &'static [u8] = if server.settings.read().lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            unit.push(Op::new(db, vec![Bytes::from_static(name), key]));
+        }
+        server.propagation.feed(unit, false);
     }
 }
 
@@ -163,6 +235,7 @@ fn set_pairs(ctx: &mut Ctx) -> Result<usize, CmdError> {
         .filter(|pair| h.set(&pair[0], &pair[1], limits))
         .count();
     ctx.dirty(pairs.len() as u64 / 2);
+    ctx.modified(key, class::HASH, "hset");
     Ok(created)
 }
 
@@ -182,6 +255,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     );
     h.set(field, value, limits);
     ctx.dirty(1);
+    ctx.modified(key, class::HASH, "hset");
     ctx.reply.int(1);
     Ok(())
 }
@@ -218,6 +292,12 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
     let empty = h.is_empty();
     delete_if_empty(&mut ctx.db, key, empty);
     ctx.dirty(deleted as u64);
+    if deleted > 0 {
+        ctx.modified(key, class::HASH, "hdel");
+        if empty {
+            ctx.notify(class::GENERIC, "del", key);
+        }
+    }
     ctx.reply.int(deleted as i64);
     Ok(())
 }
@@ -293,6 +373,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let n = current.checked_add(by).ok_or(errors::OVERFLOW)?;
     h.set_keep_ttl(field, itoa::Buffer::new().format(n).as_bytes(), limits);
     ctx.dirty(1);
+    ctx.modified(key, class::HASH, "hincrby");
     ctx.reply.int(n);
     Ok(())
 }
@@ -324,6 +405,17 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     h.set_keep_ttl(field, sum, limits);
     ctx.dirty(1);
     ctx.reply.bulk(sum);
+    ctx.modified(key, class::HASH, "hincrbyfloat");
+    if ctx.propagating() {
+        // The sum's text, so that a replica does not redo the float arithmetic.
+        let argv = vec![
+            Bytes::from_static(b"HSET"),
+            ctx.args[1].clone(),
+            ctx.args[2].clone(),
+            Bytes::copy_from_slice(sum),
+        ];
+        ctx.rewrite_propagated(argv);
+    }
     Ok(())
 }
 
@@ -547,6 +639,7 @@ fn expire_fields(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult {
     };
     h.start_field_expiry();
     let mut changed = 0;
+    let mut deleted: Vec<Bytes> = Vec::new();
     for field in fields {
         let current = match h.field_expiry(field, now) {
             FieldExpiry::Missing => {
@@ -563,6 +656,7 @@ fn expire_fields(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult {
         changed += 1;
         if at <= now {
             h.delete(field);
+            deleted.push(field.clone());
             ctx.reply.int(2);
         } else {
             h.set_field_expiry(field, at);
@@ -574,7 +668,31 @@ fn expire_fields(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult {
     if !empty && has_ttls {
         ctx.db.note_field_ttls(key);
     }
+    if changed == 0 {
+        return Ok(());
+    }
     ctx.dirty(changed);
+    if deleted.is_empty() {
+        ctx.modified(key, class::HASH, "hexpire");
+        // HPEXPIREAT propagates as sent; the others as one, options and fields kept.
+        if ctx.propagating() && !(absolute && unit_ms == 1) {
+            let at = Bytes::copy_from_slice(itoa::Buffer::new().format(at).as_bytes());
+            let mut argv = vec![Bytes::from_static(b"HPEXPIREAT"), ctx.args[1].clone(), at];
+            argv.extend(ctx.args[3..].iter().cloned());
+            ctx.rewrite_propagated(argv);
+        }
+    } else {
+        // A time already past: the fields are deleted, as if they had expired.
+        ctx.modified(key, class::HASH, "hexpired");
+        if empty {
+            ctx.notify(class::GENERIC, "del", key);
+        }
+        if ctx.propagating() {
+            let mut argv = vec![Bytes::from_static(b"HDEL"), ctx.args[1].clone()];
+            argv.extend(deleted);
+            ctx.rewrite_propagated(argv);
+        }
+    }
     Ok(())
 }
 
@@ -680,6 +798,9 @@ fn hpersist(ctx: &mut Ctx) -> CmdResult {
     }
     let empty = h.is_empty();
     delete_if_empty(&mut ctx.db, key, empty);
-    ctx.dirty(changed);
+    if changed > 0 {
+        ctx.dirty(changed);
+        ctx.modified(key, class::HASH, "hpersist");
+    }
     Ok(())
 }

@@ -117,8 +117,12 @@ pub struct ClientMeta {
 }
 
 impl ClientHandle {
+    /// Every wait of the connection (its read loop, a blocked or paused command, a
+    /// write) holds a `kill_notify.notified()` created before it checks `is_killed`, so
+    /// waking all of them, plus a permit for one not created yet, reaches whichever waits.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Release);
+        self.kill_notify.notify_waiters();
         self.kill_notify.notify_one();
     }
 

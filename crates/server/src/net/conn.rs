@@ -34,6 +34,12 @@ where
     let mut reply = Reply::new();
     let mut scratch = Scratch::default();
 
+    // The wake-ups the read loop waits for live across iterations: registering a waiter
+    // with a `Notify` takes its lock, which a request should not pay twice.
+    let outbox_wake = handle.outbox.notify.notified();
+    let kill_wake = handle.kill_notify.notified();
+    tokio::pin!(outbox_wake, kill_wake);
+
     'conn: loop {
         let (timeout, qbuf_limit, max_bulk) = {
             let s = server.settings.read();
@@ -48,8 +54,12 @@ where
             timeout
         };
         let read = tokio::select! {
+            // In order, no random draw: the read is what usually completes, and what it
+            // brings is followed by the outbox and a kill check anyway.
+            biased;
             r = stream.read_buf(&mut rbuf) => r,
-            _ = handle.outbox.notify.notified() => {
+            _ = &mut outbox_wake => {
+                outbox_wake.set(handle.outbox.notify.notified());
                 // Pub/sub messages: written as soon as they come, after letting the
                 // tasks already runnable (publishers, often) go first, so that one write
                 // carries what they publish meanwhile, as Redis's one write per client per
@@ -61,7 +71,7 @@ where
                 }
                 continue 'conn;
             }
-            _ = handle.kill_notify.notified() => break 'conn,
+            _ = &mut kill_wake => break 'conn,
             _ = idle(timeout) => {
                 log_verbose!("Closing idle client");
                 break 'conn;
@@ -223,6 +233,9 @@ where
         .unwritten
         .store(reply.len(), Ordering::Relaxed);
     let written = tokio::select! {
+        // The write first: on a socket with room it completes at once, and the other
+        // branches are never set up.
+        biased;
         r = stream.write_all(&reply.buf) => r.is_ok(),
         _ = handle.kill_notify.notified() => false,
         _ = grace => {

@@ -97,7 +97,9 @@ fn active_expiry_reclaims_unread_keys() {
     let mut pipe = redis::pipe();
     for i in 0..5000 {
         pipe.cmd("SET").arg(format!("t{i}")).arg("v").ignore();
-        pipe.cmd("PEXPIRE").arg(format!("t{i}")).arg(100).ignore();
+        // Long enough for the whole pipeline to be in before any key expires, even on a
+        // loaded machine (the DBSIZE below must see every key).
+        pipe.cmd("PEXPIRE").arg(format!("t{i}")).arg(1000).ignore();
     }
     for i in 0..100 {
         pipe.cmd("SET").arg(format!("p{i}")).arg("v").ignore();

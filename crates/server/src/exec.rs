@@ -101,10 +101,30 @@ fn run(
         reply.simple("QUEUED");
         return;
     }
-    // Every command passes the exclusive gate shared, except EXEC, which may need it
-    // exclusively (see `run_transaction`).
-    let _gate = (cmd.spec.name != "exec").then(|| server.gate.shared(client.id()));
-    call(server, client, cmd, handler, args, reply, &mut scratch.keys);
+    // Every command passes the exclusive gate, except EXEC, which may need it exclusively
+    // (see `run_transaction`).
+    let _gate = (cmd.spec.name != "exec")
+        .then(|| server.gate.enter(client.id(), runs_exclusively(cmd, args)));
+    call(
+        server,
+        client,
+        cmd,
+        handler,
+        args,
+        reply,
+        &mut scratch.keys,
+        None,
+    );
+}
+
+/// Writes that lock for themselves (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY, SORT ... STORE)
+/// release their locks before their writes are fed to the propagation stream: they run
+/// with no other command beside them, so the stream still has them in the order they ran.
+fn runs_exclusively(cmd: &Command, args: &[Bytes]) -> bool {
+    if cmd.locking != Locking::Manual || cmd.spec.flags & flags::WRITE == 0 {
+        return false;
+    }
+    cmd.spec.name != "sort" || args.iter().any(|a| a.eq_ignore_ascii_case(b"store"))
 }
 
 /// The flags of commands that touch the keyspace, which a monitor may not run.
@@ -128,7 +148,9 @@ fn may_write(server: &Server, client: &Client, cmd: &Command) -> bool {
 }
 
 /// Runs a command that passed the checks: locks the shards of its keys, runs the
-/// handler, serves the clients its writes made ready, records statistics.
+/// handler, serves the clients its writes made ready, records statistics. Inside an
+/// exclusive transaction its writes join `tx_unit`.
+#[allow(clippy::too_many_arguments)]
 fn call(
     server: &Server,
     client: &mut Client,
@@ -137,6 +159,7 @@ fn call(
     args: &[Bytes],
     reply: &mut Reply,
     keys: &mut Vec<KeyRef>,
+    tx_unit: Option<&mut Vec<Op>>,
 ) {
     // One wall-clock read starts the command: its time for expiry, and the start of its
     // duration for commandstats (Redis also times commands with the wall clock).
@@ -153,7 +176,7 @@ fn call(
         Keyspace::empty(server, db_index, now_ms)
     };
     let db = call_on(
-        server, client, cmd, handler, args, reply, db, now_ms, start_us, None,
+        server, client, cmd, handler, args, reply, db, now_ms, start_us, tx_unit,
     );
     drop(db);
 }
@@ -303,13 +326,25 @@ pub(crate) fn run_transaction(
             crate::blocking::serve_ready(&mut ctx);
         }
     } else {
-        // Exclusive mode: each command locks for itself, with nothing in between.
+        // Exclusive mode: each command locks for itself, with nothing in between, and
+        // the writes of all of them propagate as one MULTI/EXEC unit.
         drop(db);
         let mut positions = Vec::new();
+        let mut unit = Vec::new();
         for (cmd, args) in cmds.iter().zip(queued) {
             let handler = cmd.handler.expect("checked when queued");
-            call(server, client, cmd, handler, args, reply, &mut positions);
+            call(
+                server,
+                client,
+                cmd,
+                handler,
+                args,
+                reply,
+                &mut positions,
+                Some(&mut unit),
+            );
         }
+        server.propagation.feed(unit, true);
         client.deny_blocking = deny_blocking;
     }
     drop(gate);

@@ -9,6 +9,11 @@
 //! near its own core, and only the rare exclusive holder takes them all (in order, so two
 //! of them serialize instead of deadlocking).
 //!
+//! Commands that lock for themselves and write (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY,
+//! SORT ... STORE) also run exclusively: they release their locks before the dispatcher
+//! feeds their writes to the propagation stream, which must still see them in the order
+//! they ran.
+//!
 //! Rule: a thread holding the gate shared must not ask for it exclusively (EXEC passes
 //! the dispatcher without it, see `exec::run`).
 
@@ -38,7 +43,22 @@ pub struct Shared<'a>(#[allow(dead_code)] RwLockReadGuard<'a, ()>);
 /// The gate held exclusively.
 pub struct Exclusive<'a>(#[allow(dead_code)] Vec<RwLockWriteGuard<'a, ()>>);
 
+/// The gate as one command holds it.
+pub enum Held<'a> {
+    Shared(Shared<'a>),
+    Exclusive(Exclusive<'a>),
+}
+
 impl Gate {
+    /// Passes the gate for one command of client `id`, exclusively if asked.
+    pub fn enter(&self, id: u64, exclusive: bool) -> Held<'_> {
+        if exclusive {
+            Held::Exclusive(self.exclusive())
+        } else {
+            Held::Shared(self.shared(id))
+        }
+    }
+
     /// Passes the gate for one command of client `id`.
     pub fn shared(&self, id: u64) -> Shared<'_> {
         Shared(self.slots[id as usize % SLOTS].0.read())

@@ -312,7 +312,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("latency-monitor-threshold", &[], int(0, LL_MAX), "0", NO, NotYet),
     d("latency-tracking", &[], Bool, "yes", NO, NotYet),
     d("latency-tracking-info-percentiles", &[], Percentiles, "50 99 99.9", NO, NotYet),
-    d("notify-keyspace-events", &[], NotifyKeyspaceEvents, "", NO, NotYet),
+    d("notify-keyspace-events", &[], NotifyKeyspaceEvents, "", NO, Implemented),
     // Advanced
     d("hash-max-listpack-entries", &["hash-max-ziplist-entries"], int(0, LL_MAX), "512", NO, Implemented),
     d("hash-max-listpack-value", &["hash-max-ziplist-value"], mem(0, LL_MAX), "64", NO, Implemented),

@@ -184,17 +184,13 @@ impl<'a> Keyspace<'a> {
     /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).
     /// Either lookup stamps the key's access clock unless the client asked for NO-TOUCH.
     ///
-    /// A write lookup that finds the key counts as a change for clients WATCHing it (a
-    /// superset of Redis, which signals after the change: a command that then changes
-    /// nothing, such as SREM of a missing member, still invalidates the watch).
+    /// A write lookup is not a change: a command that changes the value in place says so
+    /// with `Ctx::changed` / `Ctx::modified` (Redis's signalModifiedKey), so a command that
+    /// changes nothing, such as SREM of a missing member, leaves WATCH alone.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.signal_if_waited(key);
         if self.expire_if_needed(key) {
             return None;
-        }
-        let shard = self.shard(key);
-        if shard.watched.is_some() && shard.keys.contains_key(key) {
-            shard.touch(key);
         }
         self.stamp(key)
     }

@@ -18,8 +18,10 @@
 //! **WATCH.** Each shard keeps the keys watched in it (`Shard::watched`, `None` while
 //! nobody watches there: a write checks one word) with the dirty flag of each watching
 //! client. Every change of a key flags its watchers: the `Shard` methods that write
-//! (insert, remove, expiry changes: so lazy and active expiry too), in-place edits through
-//! `Keyspace::get_mut`, FLUSHDB/FLUSHALL/SWAPDB for the watched keys that existed. WATCH
+//! (insert, remove, expiry changes: so lazy and active expiry too), in-place edits that
+//! changed something (`Ctx::changed`, Redis's signalModifiedKey: a no-op such as SREM of a
+//! missing member is not a change), FLUSHDB/FLUSHALL/SWAPDB for the watched keys that
+//! existed. WATCH
 //! registers under the key's shard lock, after deleting the key if it had already expired,
 //! so a key that expired before WATCH is not a change, one that expires after is. EXEC
 //! checks the flag once it holds its locks: a change made after that check is ordered

@@ -241,7 +241,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("replica-announce-ip", &["slave-announce-ip"], Str, "", NO, NotYet),
     d("replica-announce-port", &["slave-announce-port"], int(0, 65535), "0", NO, NotYet),
     // Keys tracking
-    d("tracking-table-max-keys", &[], int(0, LL_MAX), "1000000", NO, NotYet),
+    d("tracking-table-max-keys", &[], int(0, LL_MAX), "1000000", NO, Implemented),
     // Security
     d("acllog-max-len", &[], int(0, LL_MAX), "128", NO, NotYet),
     d("aclfile", &[], Str, "", IMM, NotYet),

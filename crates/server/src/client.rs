@@ -65,6 +65,8 @@ pub struct ClientHandle {
     pub argv_mem: AtomicUsize,
     /// Memory held by the commands queued since MULTI (CLIENT LIST `multi-mem`).
     pub multi_mem: AtomicUsize,
+    /// Client-side caching state (CLIENT TRACKING; CLIENT LIST `t` `R` `B`, `redir=`).
+    pub tracking: crate::tracking::ClientTracking,
 }
 
 /// A connection's buffer sizes, published with relaxed stores once per batch of commands.
@@ -300,6 +302,7 @@ impl Clients {
             watch_dirty: Arc::new(AtomicBool::new(false)),
             argv_mem: AtomicUsize::new(0),
             multi_mem: AtomicUsize::new(0),
+            tracking: Default::default(),
         });
         self.map.lock().insert(id, handle.clone());
         handle

@@ -21,6 +21,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod settings;
 pub mod stats;
+pub mod tracking;
 
 use client::Clients;
 use commands::Table;
@@ -64,6 +65,8 @@ pub struct Server {
     pub monitors: monitor::Monitors,
     /// CLIENT PAUSE.
     pub pause: pause::Pause,
+    /// Client-side caching: the tracking table and BCAST prefixes.
+    pub tracking: tracking::Tracking,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -100,6 +103,7 @@ impl Server {
             gate: gate::Gate::default(),
             monitors: monitor::Monitors::default(),
             pause: pause::Pause::default(),
+            tracking: tracking::Tracking::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -114,8 +118,9 @@ impl Server {
 
     /// Refreshes what the server mirrors from `settings` outside its lock.
     pub fn settings_changed(&self) {
-        let flags = self.settings.read().notify_keyspace_events;
-        self.notifications.set(flags);
+        let settings = self.settings.read();
+        self.notifications.set(settings.notify_keyspace_events);
+        self.tracking.set_max_keys(settings.tracking_table_max_keys);
     }
 
     /// CONFIG SET port/bind: closes the TCP listeners and opens the ones `settings` asks

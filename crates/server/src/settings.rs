@@ -44,6 +44,8 @@ pub struct Settings {
     pub encodings: Encodings,
     /// `client-output-buffer-limit` for the classes Vireo has (no replicas yet).
     pub output_limits: OutputLimits,
+    /// `tracking-table-max-keys`: client-side caching's table limit, 0 for none.
+    pub tracking_table_max_keys: u64,
 }
 
 /// `client-output-buffer-limit` of the normal and pubsub classes.
@@ -138,6 +140,7 @@ impl Default for Settings {
             lazyfree_lazy_server_del: false,
             encodings: Encodings::default(),
             output_limits: OutputLimits::from_config(&Config::default()),
+            tracking_table_max_keys: 1_000_000,
         }
     }
 }
@@ -183,6 +186,7 @@ impl Settings {
                 == Some("yes"),
             encodings: Encodings::from_config(c),
             output_limits: OutputLimits::from_config(c),
+            tracking_table_max_keys: c.integer("tracking-table-max-keys").max(0) as u64,
         }
     }
 

@@ -25,6 +25,8 @@ pub async fn run(server: Arc<Server>) {
         if ACTIVE_EXPIRE_ENABLED.load(Ordering::Relaxed) && !paused {
             active_expire_cycle(&server, hz);
         }
+        // BCAST invalidations of keys that expired, or that no connection sent yet.
+        server.tracking.send_broadcasts(&server);
     }
 }
 
@@ -84,6 +86,9 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
                 for key in &expired {
                     shard.remove(key);
                     server.key_expired(db_index, key);
+                    if !server.tracking.idle() {
+                        server.tracking.key_changed(server, key, 0);
+                    }
                 }
                 drop(shard);
                 if start.elapsed() > budget {

@@ -29,6 +29,9 @@ pub struct Keyspace<'a> {
     touch: bool,
     /// Written keys with blocked clients (Redis's ready keys), not served yet.
     ready: Vec<SmallBytes>,
+    /// The id of the client whose command uses the view, 0 for none (client-side
+    /// caching's NOLOOP skips the writer's own invalidations).
+    client: u64,
 }
 
 impl<'a> Keyspace<'a> {
@@ -42,6 +45,7 @@ impl<'a> Keyspace<'a> {
             now_ms,
             touch: true,
             ready: Vec::new(),
+            client: 0,
         }
     }
 
@@ -69,6 +73,7 @@ impl<'a> Keyspace<'a> {
             now_ms,
             touch: true,
             ready: Vec::new(),
+            client: 0,
         }
     }
 
@@ -84,6 +89,7 @@ impl<'a> Keyspace<'a> {
             now_ms,
             touch: true,
             ready: Vec::new(),
+            client: 0,
         }
     }
 
@@ -137,6 +143,7 @@ impl<'a> Keyspace<'a> {
         }
         self.shard(key).remove(key);
         self.server.key_expired(self.db_index, key);
+        self.signal_tracking(key);
         true
     }
 
@@ -195,12 +202,27 @@ impl<'a> Keyspace<'a> {
         self.stamp(key)
     }
 
-    /// `key` was changed (Redis's signalModifiedKey): flags the clients WATCHing it.
+    /// `key` was changed (Redis's signalModifiedKey): flags the clients WATCHing it and
+    /// invalidates it for the clients caching it (`crate::tracking`).
     pub fn signal_modified(&mut self, key: &[u8]) {
         let shard = self.shard(key);
         if shard.watched.is_some() {
             shard.touch(key);
         }
+        self.signal_tracking(key);
+    }
+
+    /// Client-side caching: `key` changed (one load when nobody tracks).
+    fn signal_tracking(&self, key: &[u8]) {
+        let tracking = &self.server.tracking;
+        if !tracking.idle() {
+            tracking.key_changed(self.server, key, self.client);
+        }
+    }
+
+    /// Names the client whose command uses this view.
+    pub fn set_client(&mut self, id: u64) {
+        self.client = id;
     }
 
     /// Registers `flag` as watching `key` (WATCH; the key's shard is locked); true if

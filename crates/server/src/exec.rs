@@ -30,6 +30,14 @@ pub fn execute(
     reply: &mut Reply,
     scratch: &mut Scratch,
 ) {
+    // tracking-table-max-keys is enforced before each command, as in Redis; what that
+    // sends the client itself comes before the command's reply.
+    if server.tracking.clients() > 0
+        && server.tracking.enforce_limit(server, client.id())
+        && client.handle.tracking.is_on()
+    {
+        client.handle.outbox.drain_into(&mut reply.buf);
+    }
     let mark = reply.len();
     run(server, client, args, reply, scratch);
     if client.postponed {
@@ -37,6 +45,9 @@ pub fn execute(
         return;
     }
     apply_reply_mode(client, reply, mark);
+    if client.handle.tracking.flags() != 0 {
+        crate::tracking::after_command(client, args, reply);
+    }
     // Ready keys whose blocked clients needed a busy shard (rare; one load otherwise).
     if server.blocking.has_deferred() {
         crate::blocking::serve_deferred(server, client);
@@ -203,6 +214,15 @@ fn call_on<'k>(
     // CLIENT NO-TOUCH: lookups leave the access clock alone, except TOUCH itself.
     let no_touch = client.handle.no_touch.load(Ordering::Relaxed) && cmd.spec.name != "touch";
     db.set_touch(!no_touch);
+    db.set_client(client.id());
+    // Client-side caching remembers the keys of a tracking client's reads. A command
+    // that locks for itself has released its locks when it returns, so its keys are
+    // remembered before it runs as well: a write in between is then still announced.
+    let remember = cmd.spec.flags & (flags::READONLY | flags::PUBSUB) == flags::READONLY
+        && crate::tracking::remembers(client.handle.tracking.flags());
+    if remember && cmd.locking == Locking::Manual {
+        remember_keys(server, client, cmd, args);
+    }
     let (result, db) = {
         let mut ctx = Ctx {
             server,
@@ -213,6 +233,10 @@ fn call_on<'k>(
             now_ms,
         };
         let result = handler(&mut ctx);
+        if remember {
+            // Still under the command's locks: no write to these keys comes in between.
+            remember_keys(server, ctx.client, cmd, args);
+        }
         let db_index = ctx.db.db_index();
         let serve = tx_unit.is_none();
         if server.propagation.active() {
@@ -248,6 +272,15 @@ fn call_on<'k>(
         reply.error(&e.0);
     }
     db
+}
+
+/// Remembers the keys of a read-only command for its tracking client (`crate::tracking`).
+fn remember_keys(server: &Server, client: &Client, cmd: &Command, args: &[Bytes]) {
+    let mut positions = Vec::new();
+    if vireo_cmdspec::key_positions(cmd.spec, args, &mut positions).is_ok() {
+        let keys = positions.iter().map(|k| &args[k.pos][..]);
+        server.tracking.remember(client.id(), keys);
+    }
 }
 
 /// EXEC: runs the queued commands as one step (see `commands::multi`), replying with the

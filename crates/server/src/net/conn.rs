@@ -126,6 +126,8 @@ where
                         execute(&server, &mut client, &args, &mut reply, &mut scratch);
                     }
                     if client.blocked.is_some() {
+                        // BCAST invalidations of the batch so far do not wait for it.
+                        server.tracking.send_broadcasts(&server);
                         handle.argv_mem.store(argv_len(&args), Ordering::Relaxed);
                         let served = blocking::wait(
                             &server,
@@ -158,6 +160,9 @@ where
                 }
             }
         }
+        // The batch's BCAST invalidations go out as one message per prefix (Redis sends
+        // them once per event-loop iteration).
+        server.tracking.send_broadcasts(&server);
         Stats::add(&server.stats.total_commands_processed, processed);
         handle.touch(crate::unix_ms());
         handle.buffers.record(
@@ -185,6 +190,7 @@ where
     if client.monitor {
         server.monitors.remove(handle.id);
     }
+    server.tracking.disable(&handle);
     let _ = stream.shutdown().await;
     crate::commands::multi::unwatch_all(&server, &mut client);
     server.clients.unregister(handle.id);

@@ -21,6 +21,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod tracking;
 pub mod zset;
 
 use crate::client::Client;
@@ -247,6 +248,7 @@ fn families() -> impl Iterator<Item = &'static Cmd> {
         set::COMMANDS,
         sort::COMMANDS,
         string::COMMANDS,
+        tracking::COMMANDS,
         zset::COMMANDS,
     ]
     .into_iter()

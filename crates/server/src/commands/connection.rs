@@ -176,10 +176,11 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 /// RESET: the connection's state as if it had just connected — replies on, database 0,
 /// RESP2, no name, NO-EVICT and NO-TOUCH off, and unauthenticated again when the default
 /// user needs a password, no subscriptions, no transaction or watched keys, out of MONITOR
-/// mode. The library name and version stay, as in Redis.
+/// mode, tracking off. The library name and version stay, as in Redis.
 fn reset(ctx: &mut Ctx) -> CmdResult {
     super::client::stop_monitoring(ctx);
     ctx.server.pubsub.unsubscribe_all(ctx.client);
+    ctx.server.tracking.disable(&ctx.client.handle);
     super::multi::discard_transaction(ctx.server, ctx.client);
     let client = &mut *ctx.client;
     // A reply already being skipped by CLIENT REPLY SKIP stays skipped: Redis clears only

@@ -179,9 +179,7 @@ fn clients_section(server: &Server, out: &mut String) {
     // Clients waiting for a CLIENT PAUSE to end count as blocked, as in Redis.
     let blocked = blocking.blocked_clients() + server.pause.waiting();
     field!(out, "blocked_clients", "{blocked}");
-    // No client-side caching yet: its idle value, to be replaced by a real count when
-    // it lands.
-    field!(out, "tracking_clients", "0");
+    field!(out, "tracking_clients", "{}", server.tracking.clients());
     field!(out, "pubsub_clients", "{}", server.pubsub.clients());
     let watches = &server.watches;
     let watching = watches.watching_clients.load(Ordering::Relaxed);
@@ -420,7 +418,7 @@ fn stats_section(server: &Server, out: &mut String) {
         field!(out, name, "0");
     }
     field!(out, "expired_keys", "{}", Stats::get(&s.expired_keys));
-    // No eviction, fork, MIGRATE, replicas, defragmentation or tracking yet.
+    // No eviction, fork, MIGRATE, replicas or defragmentation yet.
     for name in [
         "evicted_keys",
         "evicted_clients",
@@ -446,12 +444,13 @@ fn stats_section(server: &Server, out: &mut String) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
     ] {
         field!(out, name, "0");
     }
+    let (keys, items, prefixes) = server.tracking.totals();
+    field!(out, "tracking_total_keys", "{keys}");
+    field!(out, "tracking_total_items", "{items}");
+    field!(out, "tracking_total_prefixes", "{prefixes}");
     field!(
         out,
         "unexpected_error_replies",

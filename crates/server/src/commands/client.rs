@@ -237,7 +237,7 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} \
          sub={sub} psub={psub} ssub={ssub} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} \
          multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} \
-         cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+         cmd={} user={} redir={} resp={} lib-name={} lib-ver={}",
         client.id,
         client.addr,
         client.laddr,
@@ -248,6 +248,7 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
         client.multi.load(Ordering::Relaxed),
         client.last_command().unwrap_or("NULL"),
         meta.user,
+        client.tracking.redirect(),
         client.resp.load(Ordering::Relaxed),
         meta.lib_name.as_deref().unwrap_or(""),
         meta.lib_ver.as_deref().unwrap_or(""),
@@ -280,6 +281,17 @@ fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
             .is_some_and(|w| w.is_blocked())
     {
         letters.push('b');
+    }
+    // Client-side caching: tracking on, its redirect target gone, BCAST mode.
+    let tracking = client.tracking.flags();
+    for (bit, letter) in [
+        (crate::tracking::flag::ON, 't'),
+        (crate::tracking::flag::BROKEN_REDIR, 'R'),
+        (crate::tracking::flag::BCAST, 'B'),
+    ] {
+        if tracking & bit != 0 {
+            letters.push(letter);
+        }
     }
     // A watched key changed (Redis's CLIENT_DIRTY_CAS).
     if client.watch_dirty.load(Ordering::Relaxed) {

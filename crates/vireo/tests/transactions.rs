@@ -249,27 +249,31 @@ fn watch_retry_loops_from_many_threads_count_exactly() {
     );
 }
 
-/// MULTI/INCR a/INCR b/EXEC from many clients while readers MGET both keys (in
-/// different shards): a reader never sees one incremented without the other.
-#[test]
-fn transactions_are_atomic_for_concurrent_readers() {
-    let s = Server::vireo(&[]);
-    const WRITERS: usize = 4;
-    const PER_WRITER: usize = 300;
-    // Keys in different shards: a single-shard pair would prove nothing.
-    let (ka, kb) = ("atomic:a", "atomic:b");
-    assert_ne!(shard_of(ka), shard_of(kb));
+/// Keys in different shards: a single-shard pair would prove nothing.
+const ATOMIC_A: &str = "atomic:a";
+const ATOMIC_B: &str = "atomic:b";
+
+/// `writers` clients each EXEC `tx` `per_writer` times — its first command increments
+/// `ATOMIC_A`, its last `ATOMIC_B` — while `readers` clients MGET both keys: no reader
+/// may ever see one incremented without the other.
+fn readers_see_whole_transactions(
+    s: &Server,
+    writers: usize,
+    per_writer: usize,
+    readers: usize,
+    tx: &[&[&str]],
+) {
+    assert_ne!(shard_of(ATOMIC_A), shard_of(ATOMIC_B));
     let done = Arc::new(AtomicBool::new(false));
     thread::scope(|scope| {
-        let readers: Vec<_> = (0..2)
+        let readers: Vec<_> = (0..readers)
             .map(|_| {
-                let s = &s;
                 let done = done.clone();
                 scope.spawn(move || {
                     let mut c = s.raw();
                     let mut reads = 0;
                     while !done.load(Ordering::Relaxed) {
-                        let r = c.cmd(&["MGET", ka, kb]);
+                        let r = c.cmd(&["MGET", ATOMIC_A, ATOMIC_B]);
                         let v = r.elements().unwrap();
                         assert_eq!(v[0], v[1], "a reader saw half a transaction");
                         reads += 1;
@@ -278,15 +282,14 @@ fn transactions_are_atomic_for_concurrent_readers() {
                 })
             })
             .collect();
-        let writers: Vec<_> = (0..WRITERS)
+        let writers: Vec<_> = (0..writers)
             .map(|_| {
-                let s = &s;
                 scope.spawn(move || {
                     let mut c = s.raw();
-                    for _ in 0..PER_WRITER {
-                        let r = transaction(&mut c, &[&["INCR", ka], &["INCR", kb]]);
+                    for _ in 0..per_writer {
+                        let r = transaction(&mut c, tx);
                         let v = r.elements().unwrap();
-                        assert_eq!(v[0], v[1]);
+                        assert_eq!(v[0], v[v.len() - 1]);
                     }
                 })
             })
@@ -299,11 +302,20 @@ fn transactions_are_atomic_for_concurrent_readers() {
             assert!(r.join().unwrap() > 0);
         }
     });
-    let total = (WRITERS * PER_WRITER) as i64;
+}
+
+/// MULTI/INCR a/INCR b/EXEC from many clients while readers MGET both keys (in
+/// different shards): a reader never sees one incremented without the other.
+#[test]
+fn transactions_are_atomic_for_concurrent_readers() {
+    let s = Server::vireo(&[]);
+    let tx: &[&[&str]] = &[&["INCR", ATOMIC_A], &["INCR", ATOMIC_B]];
+    readers_see_whole_transactions(&s, 4, 300, 2, tx);
+    let total = (4 * 300).to_string();
     let mut c = s.raw();
     assert_eq!(
-        c.cmd(&["MGET", ka, kb]),
-        array(vec![bulk(total.to_string()), bulk(total.to_string())])
+        c.cmd(&["MGET", ATOMIC_A, ATOMIC_B]),
+        array(vec![bulk(&total), bulk(&total)])
     );
     assert_eq!(c.cmd(&["GET", "nothing"]), nil());
 }
@@ -314,66 +326,26 @@ fn transactions_are_atomic_for_concurrent_readers() {
 #[test]
 fn exclusive_transactions_are_atomic_too() {
     let s = Server::vireo(&["--enable-debug-command", "yes"]);
-    const WRITERS: usize = 3;
-    const PER_WRITER: usize = 100;
-    let (ka, kb) = ("atomic:a", "atomic:b");
-    assert_ne!(shard_of(ka), shard_of(kb));
-    let done = Arc::new(AtomicBool::new(false));
-    thread::scope(|scope| {
-        let reader = {
-            let (s, done) = (&s, done.clone());
-            scope.spawn(move || {
-                let mut c = s.raw();
-                let mut reads = 0;
-                while !done.load(Ordering::Relaxed) {
-                    let r = c.cmd(&["MGET", ka, kb]);
-                    let v = r.elements().unwrap();
-                    assert_eq!(v[0], v[1], "a reader saw half an exclusive transaction");
-                    reads += 1;
-                }
-                reads
-            })
-        };
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                let s = &s;
-                scope.spawn(move || {
-                    let mut c = s.raw();
-                    for _ in 0..PER_WRITER {
-                        let r = transaction(
-                            &mut c,
-                            &[
-                                &["INCR", ka],
-                                &["DBSIZE"],
-                                &["SELECT", "1"],
-                                &["INCR", ka],
-                                &["SELECT", "0"],
-                                &["KEYS", "atomic:nothing*"],
-                                // Widens the window a reader would have to see.
-                                &["DEBUG", "SLEEP", "0.001"],
-                                &["INCR", kb],
-                            ],
-                        );
-                        let v = r.elements().unwrap();
-                        assert_eq!(v[0], v[7]);
-                    }
-                })
-            })
-            .collect();
-        for w in writers {
-            w.join().unwrap();
-        }
-        done.store(true, Ordering::Relaxed);
-        assert!(reader.join().unwrap() > 0);
-    });
-    let total = (WRITERS * PER_WRITER).to_string();
+    let tx: &[&[&str]] = &[
+        &["INCR", ATOMIC_A],
+        &["DBSIZE"],
+        &["SELECT", "1"],
+        &["INCR", ATOMIC_A],
+        &["SELECT", "0"],
+        &["KEYS", "atomic:nothing*"],
+        // Widens the window a reader would have to see.
+        &["DEBUG", "SLEEP", "0.001"],
+        &["INCR", ATOMIC_B],
+    ];
+    readers_see_whole_transactions(&s, 3, 100, 1, tx);
+    let total = (3 * 100).to_string();
     let mut c = s.raw();
     assert_eq!(
-        c.cmd(&["MGET", ka, kb]),
+        c.cmd(&["MGET", ATOMIC_A, ATOMIC_B]),
         array(vec![bulk(&total), bulk(&total)])
     );
     c.cmd(&["SELECT", "1"]);
-    assert_eq!(c.cmd(&["GET", ka]), bulk(&total));
+    assert_eq!(c.cmd(&["GET", ATOMIC_A]), bulk(&total));
 }
 
 /// The shard of a key: its Cluster slot (CRC16/XMODEM, no hash tag here) mod 64 shards.

@@ -740,14 +740,7 @@ impl Quicklist {
         };
         if let Some(node) = self.nodes.get(edge) {
             if self.allow_insert(node, v.len()) {
-                let node = &mut self.nodes[edge];
-                let lp = node.lp_mut();
-                match end {
-                    End::Head => lp.push_front(v),
-                    End::Tail => lp.push_back(v),
-                }
-                node.count += 1;
-                node.refresh();
+                self.push_into(edge, end, v);
                 return;
             }
         }

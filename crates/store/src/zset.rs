@@ -775,28 +775,14 @@ mod tests {
                 min_exclusive: true,
                 max_exclusive: false,
             };
-            check_against(
-                &z,
-                &model,
-                b"m5",
-                &all,
-                &LexRange {
-                    min: LexBound::Min,
-                    max: LexBound::Max,
-                },
-            );
+            let every_member = LexRange {
+                min: LexBound::Min,
+                max: LexBound::Max,
+            };
+            check_against(&z, &model, b"m5", &all, &every_member);
             z.remove_ranks(100..5000);
             apply_model(&mut model, &Op::RemoveRanks(100, 5000));
-            check_against(
-                &z,
-                &model,
-                b"m5",
-                &all,
-                &LexRange {
-                    min: LexBound::Min,
-                    max: LexBound::Max,
-                },
-            );
+            check_against(&z, &model, b"m5", &all, &every_member);
             let len = z.len();
             z.pop(len, pattern == 1, |_, _| {});
             assert!(z.is_empty());

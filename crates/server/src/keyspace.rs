@@ -60,15 +60,21 @@ impl<'a> Keyspace<'a> {
     ) -> Self {
         let known: smallvec::SmallVec<[(&'a [u8], usize); INLINE_GUARDS]> =
             keys.map(|k| (k, shard_index(k))).collect();
-        let mut shards: smallvec::SmallVec<[usize; INLINE_GUARDS]> =
-            known.iter().map(|&(_, s)| s).collect();
-        shards.sort_unstable();
-        shards.dedup();
         let db: &'a Db = &server.dbs[db_index];
+        let guards = if let [(_, shard)] = known[..] {
+            // The common case, one key: nothing to order.
+            smallvec::smallvec![(shard, db.lock(shard))]
+        } else {
+            let mut shards: smallvec::SmallVec<[usize; INLINE_GUARDS]> =
+                known.iter().map(|&(_, s)| s).collect();
+            shards.sort_unstable();
+            shards.dedup();
+            shards.into_iter().map(|s| (s, db.lock(s))).collect()
+        };
         Keyspace {
             server,
             db_index,
-            guards: shards.into_iter().map(|s| (s, db.lock(s))).collect(),
+            guards,
             known,
             now_ms,
             touch: true,

@@ -3,6 +3,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod clock;
 pub mod commands;
 pub mod cron;
 pub mod errors;
@@ -86,6 +87,7 @@ struct Rebind {
 
 impl Server {
     pub fn new(config: Config) -> Server {
+        clock::init();
         let settings = Settings::from_config(&config);
         let (rebind_tx, rebind_rx) = tokio::sync::mpsc::unbounded_channel();
         let server = Server {
@@ -181,11 +183,9 @@ impl Server {
     }
 }
 
+/// The unix time in milliseconds (from `clock`: cheap enough for every command).
 pub fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    clock::unix_ms()
 }
 
 /// Redis's LRU clock: unix seconds in 24 bits (it wraps every ~194 days; idle-time
@@ -207,7 +207,13 @@ pub fn lru_idle_secs(lru: u32) -> u64 {
     idle as u64
 }
 
+/// The unix time in microseconds (from `clock`: cheap enough for every command).
 pub fn unix_us() -> i64 {
+    clock::unix_us()
+}
+
+/// The unix time in microseconds, read from the system.
+pub(crate) fn system_unix_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)

@@ -25,13 +25,17 @@ pub const SLOTS: u16 = 16384;
 /// The Redis Cluster hash slot of a key: CRC16 (XMODEM) of the part between the first `{`
 /// and the next `}` if that part is non-empty, else of the whole key.
 pub fn key_hash_slot(key: &[u8]) -> u16 {
-    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+    let tagged = memchr::memchr(b'{', key).and_then(|open| {
         let rest = &key[open + 1..];
-        let close = rest.iter().position(|&b| b == b'}')?;
+        let close = memchr::memchr(b'}', rest)?;
         (close > 0).then(|| &rest[..close])
     });
-    crc16::State::<crc16::XMODEM>::calculate(tagged.unwrap_or(key)) & (SLOTS - 1)
+    XMODEM.checksum(tagged.unwrap_or(key)) & (SLOTS - 1)
 }
+
+/// Every command hashes its keys: sixteen bytes per table step rather than one.
+const XMODEM: crc::Crc<u16, crc::Table<16>> =
+    crc::Crc::<u16, crc::Table<16>>::new(&crc::CRC_16_XMODEM);
 
 pub fn shard_index(key: &[u8]) -> usize {
     key_hash_slot(key) as usize % SHARDS
@@ -275,10 +279,42 @@ mod tests {
             key_hash_slot(b"user1000")
         );
         assert_eq!(key_hash_slot(b"foo{}{bar}"), key_hash_slot(b"foo{}{bar}"));
-        assert_eq!(
-            key_hash_slot(b"{}x"),
-            crc16::State::<crc16::XMODEM>::calculate(b"{}x") & 16383
-        );
+        assert_eq!(key_hash_slot(b"{}x"), xmodem_bitwise(b"{}x") & 16383);
+        assert_eq!(key_hash_slot(b"bar"), 5061);
+        assert_eq!(key_hash_slot(b"hello"), 866);
+    }
+
+    /// CRC-16/XMODEM bit by bit (polynomial 0x1021, initial value 0), the reference
+    /// the table-driven checksum must agree with.
+    fn xmodem_bitwise(data: &[u8]) -> u16 {
+        let mut crc: u16 = 0;
+        for &b in data {
+            crc ^= (b as u16) << 8;
+            for _ in 0..8 {
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x1021
+                } else {
+                    crc << 1
+                };
+            }
+        }
+        crc
+    }
+
+    #[test]
+    fn hash_slots_of_keys_of_every_length_match_the_bitwise_crc() {
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 37 + 11) as u8 & 0x7f).collect();
+        for len in 0..data.len() {
+            let key: Vec<u8> = data[..len]
+                .iter()
+                .map(|&b| if b == b'{' { b'x' } else { b })
+                .collect();
+            assert_eq!(
+                key_hash_slot(&key),
+                xmodem_bitwise(&key) & 16383,
+                "length {len}"
+            );
+        }
     }
 
     #[test]

@@ -218,16 +218,17 @@ impl Command {
     /// The subcommand named by `sub`, case-insensitively.
     pub fn subcommand(&self, sub: &[u8]) -> Option<&Command> {
         let mut buf = [0u8; 48];
-        let name = lowercase_into(sub, &mut buf)?;
+        let name = std::str::from_utf8(lowercase_into(sub, &mut buf)?).ok()?;
         let key = format!("{}|{}", self.spec.name, name);
         self.subcommands.get(key.as_str())
     }
 }
 
 /// Every declared command, by lowercase name. Looked up once per request, so it uses a
-/// fast hasher (the names are ours, not attacker-chosen keys).
+/// fast hasher (the names are ours, not attacker-chosen keys) and byte keys (no UTF-8
+/// validation of the request's name).
 pub struct Table {
-    commands: HashMap<&'static str, Command, foldhash::fast::FixedState>,
+    commands: HashMap<&'static [u8], Command, foldhash::fast::FixedState>,
 }
 
 /// The handler lists of every family.
@@ -264,7 +265,7 @@ impl Table {
         }
         let mut commands = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for spec in vireo_cmdspec::all() {
-            commands.insert(spec.name, Self::command(spec, &mut handlers));
+            commands.insert(spec.name.as_bytes(), Self::command(spec, &mut handlers));
         }
         assert!(
             handlers.is_empty(),
@@ -300,12 +301,12 @@ impl Table {
     }
 }
 
-fn lowercase_into<'b>(name: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b str> {
+fn lowercase_into<'b>(name: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
     let out = buf.get_mut(..name.len())?;
     for (o, &b) in out.iter_mut().zip(name) {
         *o = b.to_ascii_lowercase();
     }
-    std::str::from_utf8(out).ok()
+    Some(out)
 }
 
 #[cfg(test)]

@@ -91,23 +91,26 @@ fn create_list(ctx: &mut Ctx, key: &[u8], list: List) {
 }
 
 /// After elements left `key`'s list by an operation that notifies `event`: publishes it,
-/// deletes the key if the list is empty (with a `del` event), else lets the list return to
-/// a listpack if it shrank enough; and signals the key changed. As Redis's
-/// listElementsRemoved, which LPOP, LTRIM, LREM and the moves share.
-fn after_removal(ctx: &mut Ctx, key: &[u8], config: &ListConfig, event: &str) {
+/// deletes the key if the list is `emptied` (with a `del` event), and signals the key
+/// changed. As Redis's listElementsRemoved, which LPOP, LTRIM, LREM and the moves share;
+/// `settle` said whether the list emptied.
+fn after_removal(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool) {
     ctx.notify(class::LIST, event, key);
-    let empty = match list_mut(ctx.db.get_mut(key)) {
-        Ok(Some(l)) if !l.is_empty() => {
-            l.shrink_encoding(config);
-            false
-        }
-        _ => true,
-    };
-    if empty {
+    if emptied {
         ctx.db.remove(key);
         ctx.notify(class::GENERIC, "del", key);
     }
     ctx.changed(key);
+}
+
+/// After a removal from `l`: whether it is now empty (its key must go), else lets it
+/// return to a listpack if it shrank enough.
+fn settle(l: &mut List, config: &ListConfig) -> bool {
+    if l.is_empty() {
+        return true;
+    }
+    l.shrink_encoding(config);
+    false
 }
 
 /// The event a pop from `end` publishes.
@@ -371,7 +374,8 @@ pub(crate) fn pop_and_reply(
             n
         }
     };
-    after_removal(ctx, key, &config, pop_event(end));
+    let emptied = settle(l, &config);
+    after_removal(ctx, key, pop_event(end), emptied);
     ctx.dirty(popped as u64);
     Ok(Some(popped))
 }
@@ -453,8 +457,9 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
     let config = config(ctx);
     if let Some(l) = list_mut(ctx.db.get_mut(key))? {
         let removed = l.trim(start, stop);
+        let emptied = settle(l, &config);
         // Notified even when nothing was trimmed, as Redis does (but not propagated).
-        after_removal(ctx, key, &config, "ltrim");
+        after_removal(ctx, key, "ltrim", emptied);
         ctx.dirty(removed as u64);
     }
     ctx.reply.ok();
@@ -533,7 +538,8 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
     };
     let removed = l.remove(element, count < 0, count.unsigned_abs() as usize);
     if removed > 0 {
-        after_removal(ctx, key, &config, "lrem");
+        let emptied = settle(l, &config);
+        after_removal(ctx, key, "lrem", emptied);
         ctx.dirty(removed as u64);
     }
     ctx.reply.int(removed as i64);
@@ -593,7 +599,9 @@ pub(crate) fn move_and_reply(
     // reverse, but Redis kept its behaviour).
     ctx.modified(dst, class::LIST, push_event(to));
     ctx.reply.bulk(&value);
-    after_removal(ctx, src, &config, pop_event(from));
+    // The source may be the destination: it is settled after the push.
+    let emptied = list_mut(ctx.db.get_mut(src))?.is_none_or(|l| settle(l, &config));
+    after_removal(ctx, src, pop_event(from), emptied);
     ctx.dirty(1);
     Ok(true)
 }

@@ -53,6 +53,7 @@ fn feed(input: &[u8], reads: &[u8], limits: Limits) -> Outcome {
                     let consumed = input.len() - rest.len() - buf.len();
                     assert!(arg_bytes < consumed, "arguments from bytes not consumed");
                     out.commands.push(args.iter().map(|a| a.to_vec()).collect());
+                    parser.recycle(args);
                 }
                 Ok(None) => {
                     let wanted = parser.bytes_wanted(buf.len());

@@ -85,6 +85,9 @@ impl ProtocolError {
     }
 }
 
+/// The most argument slots a parser keeps for reuse between commands.
+const RECYCLED_ARGS_MAX: usize = 64;
+
 /// Parser state carried between reads of one connection.
 #[derive(Default, Debug)]
 pub struct RequestParser {
@@ -137,7 +140,8 @@ impl RequestParser {
                 }
                 self.multibulk_remaining = count;
                 // Reserve for the argument slots, but never trust a huge count from the wire.
-                self.args = Vec::with_capacity(count.min(1024) as usize);
+                // (The vector may be one handed back by `recycle`.)
+                self.args.reserve(count.min(1024) as usize);
             }
             while self.multibulk_remaining > 0 {
                 let len = match self.bulk_len {
@@ -171,6 +175,19 @@ impl RequestParser {
                 self.multibulk_remaining -= 1;
             }
             return Ok(Some(std::mem::take(&mut self.args)));
+        }
+    }
+
+    /// Hands back the argument vector of a command that has run, so that the next command
+    /// reuses its allocation. Kept only if small: a connection holds on to at most
+    /// `RECYCLED_ARGS_MAX` slots between commands.
+    pub fn recycle(&mut self, mut args: Vec<Bytes>) {
+        if self.multibulk_remaining == 0
+            && self.args.capacity() == 0
+            && args.capacity() <= RECYCLED_ARGS_MAX
+        {
+            args.clear();
+            self.args = args;
         }
     }
 
@@ -576,6 +593,8 @@ mod proptests {
                         let consumed = input.len() - rest.len() - buf.len();
                         assert!(arg_bytes < consumed);
                         out.commands.push(args.iter().map(|a| a.to_vec()).collect());
+                        // As the connection does: the next command reuses the vector.
+                        parser.recycle(args);
                     }
                     Ok(None) => {
                         check_waiting(&parser, &buf, limits);

@@ -118,6 +118,7 @@ impl Workload {
                 &mut self.reply,
                 &mut self.scratch,
             );
+            self.parser.recycle(args);
         }
         let n = self.reply.buf.len();
         self.reply.buf.clear();

@@ -142,6 +142,7 @@ where
                             break 'conn;
                         }
                     }
+                    parser.recycle(args);
                     if client.close_after_reply || handle.is_killed() {
                         break;
                     }

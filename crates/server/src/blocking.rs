@@ -254,17 +254,17 @@ fn serve_key(ctx: &mut Ctx, key: &[u8]) {
     let blocking = &ctx.server.blocking;
     // At most the waiters there now: a served command cannot block again, but the bound
     // makes the loop's end obvious.
-    let Some(mut budget) = queue_of(&mut ctx.db, key).map(|q| q.len()) else {
+    let Some(mut budget) = queue_of(ctx.db, key).map(|q| q.len()) else {
         return;
     };
     let mut pos = 0;
     while budget > 0 {
         budget -= 1;
-        let Some(waiter) = queue_of(&mut ctx.db, key).and_then(|q| q.get(pos).cloned()) else {
+        let Some(waiter) = queue_of(ctx.db, key).and_then(|q| q.get(pos).cloned()) else {
             return;
         };
         if waiter.is_claimed() {
-            remove_at(&mut ctx.db, key, pos);
+            remove_at(ctx.db, key, pos);
             continue;
         }
         // The key must hold a value of the waiter's type (a list for BLPOP...); a
@@ -282,10 +282,10 @@ fn serve_key(ctx: &mut Ctx, key: &[u8]) {
             return;
         }
         if !waiter.claim(blocking) {
-            remove_at(&mut ctx.db, key, pos);
+            remove_at(ctx.db, key, pos);
             continue;
         }
-        remove_at(&mut ctx.db, key, pos);
+        remove_at(ctx.db, key, pos);
         let reply = run_for(ctx, &waiter);
         waiter.finish(Outcome::Served(reply));
     }
@@ -353,12 +353,13 @@ pub fn serve_deferred(server: &Server, client: &mut Client) {
         let _gate = server.gate.shared(client.id());
         let keys = std::iter::once(key.as_slice()).chain(needed.iter().map(|k| &k[..]));
         let mut reply = Reply::new();
+        let mut db = Keyspace::lock(server, db_index, now_ms, keys);
         let mut ctx = Ctx {
             server,
             client: &mut *client,
             args: &[],
             reply: &mut reply,
-            db: Keyspace::lock(server, db_index, now_ms, keys),
+            db: &mut db,
             now_ms,
         };
         ctx.db.mark_ready(&key);

@@ -178,7 +178,7 @@ fn call(
     let start_us = crate::unix_us();
     let now_ms = start_us / 1000;
     let db_index = client.db;
-    let db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
+    let mut db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
         // On an error here the handler reports it (bad numkeys and the like) before
         // touching any key, so nothing is locked.
         let _ = vireo_cmdspec::key_positions(cmd.spec, args, keys);
@@ -187,13 +187,13 @@ fn call(
     } else {
         Keyspace::empty(server, db_index, now_ms)
     };
-    let db = call_on(
-        server, client, cmd, handler, args, reply, db, now_ms, start_us, tx_unit,
+    call_on(
+        server, client, cmd, handler, args, reply, &mut db, now_ms, start_us, tx_unit,
     );
     drop(db);
 }
 
-/// Runs a command's handler on `db`, already locked for it, and gives the view back.
+/// Runs a command's handler on `db`, already locked for it.
 ///
 /// Outside a transaction (`tx_unit` is None) the command's writes are fed to the
 /// propagation stream, then the clients blocked on keys it wrote are served, all before
@@ -207,11 +207,11 @@ fn call_on<'k>(
     handler: Handler,
     args: &[Bytes],
     reply: &mut Reply,
-    mut db: Keyspace<'k>,
+    db: &mut Keyspace<'k>,
     now_ms: i64,
     start_us: i64,
     tx_unit: Option<&mut Vec<Op>>,
-) -> Keyspace<'k> {
+) {
     // CLIENT NO-TOUCH: lookups leave the access clock alone, except TOUCH itself.
     let no_touch = client.handle.no_touch.load(Ordering::Relaxed) && cmd.spec.name != "touch";
     db.set_touch(!no_touch);
@@ -224,7 +224,7 @@ fn call_on<'k>(
     if remember && cmd.locking == Locking::Manual {
         remember_keys(server, client, cmd, args);
     }
-    let (result, db) = {
+    let result = {
         let mut ctx = Ctx {
             server,
             client,
@@ -256,7 +256,7 @@ fn call_on<'k>(
         if serve && ctx.db.has_ready() {
             crate::blocking::serve_ready(&mut ctx);
         }
-        (result, ctx.db)
+        result
     };
     // MONITOR shows what ran, in the database the command left the client in.
     if server.monitors.any() && cmd.spec.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0 {
@@ -272,7 +272,6 @@ fn call_on<'k>(
         server.stats.record_error(&e.0);
         reply.error(&e.0);
     }
-    db
 }
 
 /// Remembers the keys of a read-only command for its tracking client (`crate::tracking`).
@@ -331,14 +330,14 @@ pub(crate) fn run_transaction(
         for (cmd, args) in cmds.iter().zip(queued) {
             let handler = cmd.handler.expect("checked when queued");
             let start_us = crate::unix_us();
-            db = call_on(
+            call_on(
                 server,
                 client,
                 cmd,
                 handler,
                 args,
                 reply,
-                db,
+                &mut db,
                 now_ms,
                 start_us,
                 Some(&mut unit),
@@ -354,7 +353,7 @@ pub(crate) fn run_transaction(
                 client,
                 args: &[],
                 reply: &mut Reply::new(),
-                db,
+                db: &mut db,
                 now_ms,
             };
             crate::blocking::serve_ready(&mut ctx);

@@ -195,7 +195,7 @@ enum Ttl {
 /// Looks the key up as Redis's TTL does: hit/miss counted, access clock untouched.
 fn lookup_ttl(ctx: &mut Ctx, absolute: bool) -> Ttl {
     let key = ctx.arg(1);
-    let found = super::keys::peek_counted(&mut ctx.db, &ctx.server.stats, key).is_some();
+    let found = super::keys::peek_counted(ctx.db, &ctx.server.stats, key).is_some();
     if !found {
         return Ttl::Missing;
     }

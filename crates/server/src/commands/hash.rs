@@ -226,7 +226,7 @@ fn set_pairs(ctx: &mut Ctx) -> Result<usize, CmdError> {
     }
     let limits = limits(ctx);
     let (key, pairs) = (ctx.arg(1), &ctx.args[2..]);
-    let h = for_write_or_create(&mut ctx.db, key, ctx.now_ms)?;
+    let h = for_write_or_create(ctx.db, key, ctx.now_ms)?;
     let longest = pairs.iter().map(|a| a.len()).max().unwrap_or(0);
     let bytes = pairs.iter().map(|a| a.len()).sum();
     h.prepare_write(pairs.len() / 2, longest, bytes, limits);
@@ -242,7 +242,7 @@ fn set_pairs(ctx: &mut Ctx) -> Result<usize, CmdError> {
 fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     let limits = limits(ctx);
     let (key, field, value) = (ctx.arg(1), ctx.arg(2), ctx.arg(3));
-    let h = for_write_or_create(&mut ctx.db, key, ctx.now_ms)?;
+    let h = for_write_or_create(ctx.db, key, ctx.now_ms)?;
     if h.contains(field, ctx.now_ms) {
         ctx.reply.int(0);
         return Ok(());
@@ -262,7 +262,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
 
 fn hget(ctx: &mut Ctx) -> CmdResult {
     let (key, field) = (ctx.arg(1), ctx.arg(2));
-    match for_read(&mut ctx.db, key)?.and_then(|h| h.get(field, ctx.now_ms)) {
+    match for_read(ctx.db, key)?.and_then(|h| h.get(field, ctx.now_ms)) {
         Some(v) => bulk(ctx.reply, v),
         None => ctx.reply.null(),
     }
@@ -271,7 +271,7 @@ fn hget(ctx: &mut Ctx) -> CmdResult {
 
 fn hmget(ctx: &mut Ctx) -> CmdResult {
     let (key, fields) = (ctx.arg(1), &ctx.args[2..]);
-    let h = for_read(&mut ctx.db, key)?;
+    let h = for_read(ctx.db, key)?;
     ctx.reply.array(fields.len());
     for field in fields {
         match h.and_then(|h| h.get(field, ctx.now_ms)) {
@@ -284,13 +284,13 @@ fn hmget(ctx: &mut Ctx) -> CmdResult {
 
 fn hdel(ctx: &mut Ctx) -> CmdResult {
     let (key, fields) = (ctx.arg(1), &ctx.args[2..]);
-    let Some(h) = for_write(&mut ctx.db, key, ctx.now_ms)? else {
+    let Some(h) = for_write(ctx.db, key, ctx.now_ms)? else {
         ctx.reply.int(0);
         return Ok(());
     };
     let deleted = fields.iter().filter(|f| h.delete(f)).count();
     let empty = h.is_empty();
-    delete_if_empty(&mut ctx.db, key, empty);
+    delete_if_empty(ctx.db, key, empty);
     ctx.dirty(deleted as u64);
     if deleted > 0 {
         ctx.modified(key, class::HASH, "hdel");
@@ -304,14 +304,14 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
 
 fn hlen(ctx: &mut Ctx) -> CmdResult {
     let (key, now) = (ctx.arg(1), ctx.now_ms);
-    let len = for_read(&mut ctx.db, key)?.map_or(0, |h| h.live_len(now));
+    let len = for_read(ctx.db, key)?.map_or(0, |h| h.live_len(now));
     ctx.reply.int(len as i64);
     Ok(())
 }
 
 fn hstrlen(ctx: &mut Ctx) -> CmdResult {
     let (key, field) = (ctx.arg(1), ctx.arg(2));
-    let len = match for_read(&mut ctx.db, key)?.and_then(|h| h.get(field, ctx.now_ms)) {
+    let len = match for_read(ctx.db, key)?.and_then(|h| h.get(field, ctx.now_ms)) {
         None => 0,
         Some(LpValue::Str(s)) => s.len(),
         Some(LpValue::Int(n)) => itoa::Buffer::new().format(n).len(),
@@ -322,7 +322,7 @@ fn hstrlen(ctx: &mut Ctx) -> CmdResult {
 
 fn hexists(ctx: &mut Ctx) -> CmdResult {
     let (key, field) = (ctx.arg(1), ctx.arg(2));
-    let found = for_read(&mut ctx.db, key)?.is_some_and(|h| h.contains(field, ctx.now_ms));
+    let found = for_read(ctx.db, key)?.is_some_and(|h| h.contains(field, ctx.now_ms));
     ctx.reply.int(i64::from(found));
     Ok(())
 }
@@ -342,7 +342,7 @@ fn hgetall(ctx: &mut Ctx) -> CmdResult {
 /// HKEYS, HVALS, HGETALL: fields and/or values; HGETALL is a map in RESP3.
 fn reply_all(ctx: &mut Ctx, fields: bool, values: bool) -> CmdResult {
     let (key, now) = (ctx.arg(1), ctx.now_ms);
-    let h = for_read(&mut ctx.db, key)?;
+    let h = for_read(ctx.db, key)?;
     let len = h.map_or(0, |h| h.live_len(now));
     if fields && values {
         ctx.reply.map(len);
@@ -364,7 +364,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let by = args::int(ctx.arg(3))?;
     let limits = limits(ctx);
     let (key, field) = (ctx.arg(1), ctx.arg(2));
-    let h = for_write_or_create(&mut ctx.db, key, ctx.now_ms)?;
+    let h = for_write_or_create(ctx.db, key, ctx.now_ms)?;
     let current = match h.get(field, ctx.now_ms) {
         None => 0,
         Some(LpValue::Int(n)) => n,
@@ -391,7 +391,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     }
     let limits = limits(ctx);
     let (key, field) = (ctx.arg(1), ctx.arg(2));
-    let h = for_write_or_create(&mut ctx.db, key, ctx.now_ms)?;
+    let h = for_write_or_create(ctx.db, key, ctx.now_ms)?;
     let mut digits = itoa::Buffer::new();
     let current = h.get(field, ctx.now_ms);
     let current = current.as_ref().map(|v| v.as_bytes(&mut digits));
@@ -424,7 +424,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now_ms;
     if ctx.args.len() == 2 {
         let key = ctx.arg(1);
-        let pick = for_read(&mut ctx.db, key)?.and_then(|h| h.random_pair(now));
+        let pick = for_read(ctx.db, key)?.and_then(|h| h.random_pair(now));
         match pick {
             Some((f, _)) => bulk(ctx.reply, f),
             None => ctx.reply.null(),
@@ -445,7 +445,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         return Err(VALUE_OUT_OF_RANGE.into());
     }
     let (key, resp3) = (ctx.arg(1), ctx.reply.resp3());
-    let Some(h) = for_read(&mut ctx.db, key)? else {
+    let Some(h) = for_read(ctx.db, key)? else {
         ctx.reply.array(0);
         return Ok(());
     };
@@ -503,7 +503,7 @@ fn estimated_reply_bytes(h: &Hash, count: usize, with_values: bool, now: i64) ->
 fn hscan(ctx: &mut Ctx) -> CmdResult {
     let cursor = args::scan_cursor(ctx.arg(2))?;
     let (key, now) = (ctx.arg(1), ctx.now_ms);
-    let Some(h) = for_read(&mut ctx.db, key)? else {
+    let Some(h) = for_read(ctx.db, key)? else {
         ctx.reply.array(2);
         ctx.reply.bulk(b"0");
         ctx.reply.array(0);
@@ -623,14 +623,14 @@ fn expire_fields(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult {
     let now = ctx.now_ms;
     let key = ctx.arg(1);
     // The key's type is checked before any argument, as in Redis.
-    check_type(&mut ctx.db, key)?;
+    check_type(ctx.db, key)?;
     let at = expire_time(ctx, unit_ms, if absolute { 0 } else { now })?;
     let condition = Condition::parse(ctx.arg(3));
     let fields_at = if condition.is_some() { 4 } else { 3 };
     let fields = fields_clause(ctx.args, fields_at, NUMFIELDS_NOT_POSITIVE_HEXPIRE)?;
     let condition = condition.unwrap_or(Condition::Always);
     ctx.reply.array(fields.len());
-    let h = match for_write(&mut ctx.db, key, now)? {
+    let h = match for_write(ctx.db, key, now)? {
         Some(h) => h,
         None => {
             fields.iter().for_each(|_| ctx.reply.int(-2));
@@ -664,7 +664,7 @@ fn expire_fields(ctx: &mut Ctx, unit_ms: i64, absolute: bool) -> CmdResult {
         }
     }
     let (empty, has_ttls) = (h.is_empty(), h.has_field_ttls());
-    delete_if_empty(&mut ctx.db, key, empty);
+    delete_if_empty(ctx.db, key, empty);
     if !empty && has_ttls {
         ctx.db.note_field_ttls(key);
     }
@@ -749,7 +749,7 @@ fn hpexpiretime(ctx: &mut Ctx) -> CmdResult {
 /// field), -1 (no TTL), or the time.
 fn field_ttls(ctx: &mut Ctx, report: TtlReport) -> CmdResult {
     let (key, now) = (ctx.arg(1), ctx.now_ms);
-    let h = for_read(&mut ctx.db, key)?;
+    let h = for_read(ctx.db, key)?;
     let fields = fields_clause(ctx.args, 2, NUMFIELDS_NOT_POSITIVE)?;
     ctx.reply.array(fields.len());
     for field in fields {
@@ -773,10 +773,10 @@ fn field_ttls(ctx: &mut Ctx, report: TtlReport) -> CmdResult {
 fn hpersist(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now_ms;
     let key = ctx.arg(1);
-    check_type(&mut ctx.db, key)?;
+    check_type(ctx.db, key)?;
     let fields = fields_clause(ctx.args, 2, NUMFIELDS_NOT_POSITIVE)?;
     ctx.reply.array(fields.len());
-    let h = match for_write(&mut ctx.db, key, now)? {
+    let h = match for_write(ctx.db, key, now)? {
         Some(h) => h,
         None => {
             fields.iter().for_each(|_| ctx.reply.int(-2));
@@ -797,7 +797,7 @@ fn hpersist(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.int(n);
     }
     let empty = h.is_empty();
-    delete_if_empty(&mut ctx.db, key, empty);
+    delete_if_empty(ctx.db, key, empty);
     if changed > 0 {
         ctx.dirty(changed);
         ctx.modified(key, class::HASH, "hpersist");

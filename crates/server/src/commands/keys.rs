@@ -186,7 +186,7 @@ fn delete(ctx: &mut Ctx, unlink: bool) -> CmdResult {
 fn exists(ctx: &mut Ctx) -> CmdResult {
     let mut found = 0;
     for key in &ctx.args[1..] {
-        if peek_counted(&mut ctx.db, &ctx.server.stats, key).is_some() {
+        if peek_counted(ctx.db, &ctx.server.stats, key).is_some() {
             found += 1;
         }
     }
@@ -197,7 +197,7 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
 /// TYPE key
 fn type_(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.arg(1);
-    let name = peek_counted(&mut ctx.db, &ctx.server.stats, key).map_or("none", Value::type_name);
+    let name = peek_counted(ctx.db, &ctx.server.stats, key).map_or("none", Value::type_name);
     ctx.reply.simple(name);
     Ok(())
 }
@@ -652,7 +652,7 @@ fn copy_value<'s>(
 /// replying null for a missing key.
 fn object_lookup<'k>(ctx: &'k mut Ctx) -> Option<&'k Value> {
     let key = ctx.arg(2);
-    let found = peek_counted_notifying(&mut ctx.db, &ctx.server.stats, key, false).is_some();
+    let found = peek_counted_notifying(ctx.db, &ctx.server.stats, key, false).is_some();
     if !found {
         ctx.reply.null();
         return None;

@@ -98,8 +98,9 @@ pub struct Ctx<'a, 'k> {
     /// The request; `args[0]` is the command name as the client sent it.
     pub args: &'a [Bytes],
     pub reply: &'a mut Reply,
-    /// The locked part of the client's database (empty for `Locking::Manual`).
-    pub db: Keyspace<'k>,
+    /// The locked part of the client's database (empty for `Locking::Manual`). Borrowed:
+    /// the view is a few hundred bytes, which a command should not copy around.
+    pub db: &'a mut Keyspace<'k>,
     /// The time the command started, in unix milliseconds: one clock for the whole command.
     pub now_ms: i64,
 }

@@ -29,7 +29,7 @@ use commands::Table;
 use parking_lot::RwLock;
 use settings::Settings;
 use stats::Stats;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
@@ -46,6 +46,9 @@ pub struct Server {
     pub config: RwLock<Config>,
     /// ...and the values the server acts on, refreshed after every change.
     pub settings: RwLock<Settings>,
+    /// Bumped by every change of `settings`, so that connections can keep the few they
+    /// consult on every request and re-read them only after a change.
+    pub settings_epoch: AtomicU64,
     pub dbs: Box<[Db]>,
     pub commands: Table,
     pub clients: Clients,
@@ -94,6 +97,7 @@ impl Server {
             dbs: (0..settings.databases).map(|_| Db::new()).collect(),
             config: RwLock::new(config),
             settings: RwLock::new(settings),
+            settings_epoch: AtomicU64::new(0),
             commands: Table::build(),
             clients: Clients::default(),
             stats: Stats::default(),
@@ -120,6 +124,7 @@ impl Server {
 
     /// Refreshes what the server mirrors from `settings` outside its lock.
     pub fn settings_changed(&self) {
+        self.settings_epoch.fetch_add(1, Ordering::Release);
         let settings = self.settings.read();
         self.notifications.set(settings.notify_keyspace_events);
         self.tracking.set_max_keys(settings.tracking_table_max_keys);

@@ -8,6 +8,7 @@
 use crate::blocking;
 use crate::client::{flag, Client, ClientHandle, NewClient};
 use crate::exec::{execute, Scratch};
+use crate::settings::OutputLimits;
 use crate::stats::Stats;
 use crate::{log_verbose, log_warning, Server};
 use bytes::{Bytes, BytesMut};
@@ -40,11 +41,14 @@ where
     let kill_wake = handle.kill_notify.notified();
     tokio::pin!(outbox_wake, kill_wake);
 
+    let mut settings = ConnSettings::load(&server);
     'conn: loop {
-        let (timeout, qbuf_limit, max_bulk) = {
-            let s = server.settings.read();
-            (s.timeout, s.client_query_buffer_limit, s.proto_max_bulk_len)
-        };
+        settings.refresh(&server);
+        let (timeout, qbuf_limit, max_bulk) = (
+            settings.timeout,
+            settings.client_query_buffer_limit,
+            settings.proto_max_bulk_len,
+        );
         let want = parser.bytes_wanted(rbuf.len()).clamp(READ_CHUNK, READ_MAX);
         rbuf.reserve(want);
         // Subscribers and monitors are never closed for being idle, as in Redis.
@@ -66,7 +70,8 @@ where
                 // event-loop turn does.
                 tokio::task::yield_now().await;
                 handle.outbox.drain_into(&mut reply.buf);
-                if !write_replies(&server, &handle, &mut stream, &mut reply).await {
+                let limits = settings.output_limits;
+                if !write_replies(&server, &handle, &mut stream, &mut reply, limits).await {
                     break 'conn;
                 }
                 continue 'conn;
@@ -173,7 +178,8 @@ where
             reply.buf.capacity(),
         );
         handle.outbox.drain_into(&mut reply.buf);
-        if !write_replies(&server, &handle, &mut stream, &mut reply).await {
+        let limits = settings.output_limits;
+        if !write_replies(&server, &handle, &mut stream, &mut reply, limits).await {
             break;
         }
         if client.close_after_reply || handle.is_killed() {
@@ -205,6 +211,7 @@ async fn write_replies<S>(
     handle: &ClientHandle,
     stream: &mut S,
     reply: &mut Reply,
+    limits: OutputLimits,
 ) -> bool
 where
     S: AsyncWrite + Unpin,
@@ -213,7 +220,6 @@ where
         return true;
     }
     // client-output-buffer-limit: the class of a client with subscriptions is pubsub.
-    let limits = server.settings.read().output_limits;
     let limit = if handle.outbox.subscribed() {
         limits.pubsub
     } else {
@@ -255,6 +261,39 @@ where
     written
 }
 
+/// The settings a connection consults on every read and write, kept between requests and
+/// re-read only after a CONFIG SET changed the server's settings (`Server::settings_epoch`):
+/// reading them through the shared lock each time costs two atomic writes to a cache line
+/// every connection shares.
+struct ConnSettings {
+    epoch: u64,
+    timeout: u64,
+    client_query_buffer_limit: usize,
+    proto_max_bulk_len: i64,
+    output_limits: OutputLimits,
+}
+
+impl ConnSettings {
+    fn load(server: &Server) -> ConnSettings {
+        // The epoch first: a change after it is seen by the next `refresh`.
+        let epoch = server.settings_epoch.load(Ordering::Acquire);
+        let s = server.settings.read();
+        ConnSettings {
+            epoch,
+            timeout: s.timeout,
+            client_query_buffer_limit: s.client_query_buffer_limit,
+            proto_max_bulk_len: s.proto_max_bulk_len,
+            output_limits: s.output_limits,
+        }
+    }
+
+    fn refresh(&mut self, server: &Server) {
+        if server.settings_epoch.load(Ordering::Acquire) != self.epoch {
+            *self = ConnSettings::load(server);
+        }
+    }
+}
+
 /// The bytes of a command's arguments (CLIENT LIST `argv-mem`).
 fn argv_len(args: &[Bytes]) -> usize {
     args.iter().map(|a| a.len()).sum()
@@ -277,7 +316,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let handle = &client.handle;
-    if !write_replies(server, handle, stream, reply).await {
+    let limits = server.settings.read().output_limits;
+    if !write_replies(server, handle, stream, reply, limits).await {
         return false;
     }
     let qbuf_limit = server.settings.read().client_query_buffer_limit;

@@ -70,6 +70,7 @@ where
                 // event-loop turn does.
                 tokio::task::yield_now().await;
                 handle.outbox.drain_into(&mut reply.buf);
+                settings.refresh(&server);
                 let limits = settings.output_limits;
                 if !write_replies(&server, &handle, &mut stream, &mut reply, limits).await {
                     break 'conn;
@@ -178,6 +179,8 @@ where
             reply.buf.capacity(),
         );
         handle.outbox.drain_into(&mut reply.buf);
+        // The batch may have changed them (CONFIG SET client-output-buffer-limit).
+        settings.refresh(&server);
         let limits = settings.output_limits;
         if !write_replies(&server, &handle, &mut stream, &mut reply, limits).await {
             break;

@@ -243,6 +243,8 @@ fn client_list_line_has_every_field_with_live_values() {
     b.cmd(&["SELECT", "5"]);
     b.cmd(&["CLIENT", "SETNAME", "bee"]);
     b.cmd(&["GET", "somekey"]);
+    // (The test harness's readiness probe has gone.)
+    wait_for_ids(&mut a, vec![ida, idb]);
 
     let lines = client_list(&mut a, &[]);
     assert_eq!(lines.len(), 2);
@@ -328,6 +330,8 @@ fn client_list_filters() {
         a.cmd(&["CLIENT", "LIST", "ID", "abc"]),
         err("ERR Invalid client ID")
     );
+    // (The test harness's readiness probe has gone.)
+    wait_for_ids(&mut a, vec![ida, idb]);
     let mut normal = ids(client_list(&mut a, &["TYPE", "normal"]));
     normal.sort();
     assert_eq!(normal, vec![ida.min(idb), ida.max(idb)]);

@@ -349,6 +349,12 @@ fn info_sections_and_formats() {
     assert_eq!(info(&mut vc, &["modules"]), "# Modules\r\n");
     assert_eq!(info(&mut vc, &["cluster"]), info(&mut rc, &["cluster"]));
     assert_eq!(info(&mut vc, &["keyspace"]), info(&mut rc, &["keyspace"]));
+    // The only client, once the test harness's readiness probe has gone.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while field(&info(&mut vc, &["clients"]), "connected_clients") != "1" {
+        assert!(Instant::now() < deadline, "the readiness probe never went");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let all = info(&mut vc, &["all"]);
     assert!(all.ends_with("\r\n"));
     assert!(all.contains("\r\n\r\n# Clients\r\n"));

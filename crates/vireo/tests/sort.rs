@@ -7,6 +7,7 @@ mod common;
 use common::reply::{array, bulk, int, ok, status};
 use common::{encode_command, Server};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// Each scenario runs on vireo and on redis-server; the transcripts must be equal.
 fn store_wakes_a_blocked_client(server: &Server) -> Vec<common::Reply> {
@@ -17,15 +18,20 @@ fn store_wakes_a_blocked_client(server: &Server) -> Vec<common::Reply> {
     waiter
         .send(&encode_command(&["BLPOP", "dst", "0"]))
         .unwrap();
-    // Wait until the waiter is blocked.
-    while writer
-        .cmd(&["CLIENT", "LIST"])
-        .to_string()
-        .matches("cmd=blpop")
-        .count()
-        == 0
-    {
-        thread::sleep(std::time::Duration::from_millis(5));
+    // Wait until the waiter is blocked (vireo shows `cmd=blpop` as soon as BLPOP starts,
+    // before it blocks).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = writer.cmd(&["CLIENT", "LIST"]);
+        let list = String::from_utf8_lossy(list.bytes().expect("CLIENT LIST text"));
+        if list
+            .lines()
+            .any(|l| l.contains(" flags=b ") && l.contains(" cmd=blpop "))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never blocked: {list}");
+        thread::sleep(Duration::from_millis(5));
     }
     seen.push(writer.cmd(&["SORT", "src", "STORE", "dst"]));
     seen.push(waiter.read_reply().unwrap());

@@ -137,6 +137,12 @@ impl Server {
                 return Err(StartError::Exited(failure));
             }
             if self.answers_ping() {
+                // Another test's server may have taken the port between `free_port` and
+                // our bind (ours then exits, perhaps not yet): its answer does not count.
+                if listener_of(self.port, self.child.id()) == Some(false) {
+                    let failure = self.failure("lost its port to another process");
+                    return Err(StartError::Exited(failure));
+                }
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -234,6 +240,41 @@ fn vireo_bin() -> PathBuf {
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local address").port()
+}
+
+/// Does process `pid` own the socket listening on TCP `port`? Linux: the LISTEN entries
+/// of /proc/net/tcp and tcp6 for the port, against the sockets among /proc/PID/fd. None
+/// when /proc cannot tell.
+pub fn listener_of(port: u16, pid: u32) -> Option<bool> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(&"0A"), Some(inode)) = (cols.get(1), cols.get(3), cols.get(9))
+            else {
+                continue;
+            };
+            let listens_on_port = local
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                == Some(port);
+            if listens_on_port {
+                inodes.push(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return None;
+    }
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    let owned = fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+    });
+    Some(owned)
 }
 
 /// One RESP reply, parsed. Strings, errors, doubles and big numbers keep their exact bytes,

@@ -195,13 +195,23 @@ fn a_paused_client_can_be_killed_and_can_leave() {
 
 #[test]
 fn keys_do_not_expire_during_a_pause() {
-    let server = Server::vireo(&["--hz", "100"]);
-    let mut admin = server.raw();
-    let mut c = server.raw();
-    assert_eq!(c.cmd(&["SET", "k", "v", "PX", "100"]), ok());
-    assert_eq!(c.cmd(&["SET", "k2", "v", "PX", "100"]), ok());
-    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]), ok());
-    std::thread::sleep(Duration::from_millis(400));
+    // The pause must start before the keys' TTL ends: a run where SET..PAUSE took longer
+    // (a loaded machine) is done again, on a new server, with a longer TTL.
+    let mut ttl = 100;
+    let (_server, mut admin, mut c) = loop {
+        let server = Server::vireo(&["--hz", "100"]);
+        let mut admin = server.raw();
+        let mut c = server.raw();
+        let start = Instant::now();
+        assert_eq!(c.cmd(&["SET", "k", "v", "PX", &ttl.to_string()]), ok());
+        assert_eq!(c.cmd(&["SET", "k2", "v", "PX", &ttl.to_string()]), ok());
+        assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]), ok());
+        if start.elapsed() < Duration::from_millis(ttl) {
+            break (server, admin, c);
+        }
+        ttl *= 2;
+    };
+    std::thread::sleep(Duration::from_millis(ttl + 300));
     // Reads see the key missing, but neither they nor the active cycle delete it.
     assert_eq!(c.cmd(&["GET", "k"]), nil());
     assert_eq!(c.cmd(&["EXISTS", "k"]), int(0));

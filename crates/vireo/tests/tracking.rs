@@ -463,17 +463,28 @@ fn resp2_and_reset_match_redis() {
 /// A key that expires is invalidated, by lazy expiry (another client's read) or the
 /// active cycle, whichever comes first.
 fn expiry(s: &Server) -> Log {
-    let mut log = Log::default();
-    let mut a = resp3(s);
-    let mut b = s.raw();
-    a.cmd(&["CLIENT", "TRACKING", "ON"]);
-    b.cmd(&["SET", "k", "v", "PX", "50"]);
-    log.check("get", a.cmd(&["GET", "k"]), &bulk("v"));
-    thread::sleep(Duration::from_millis(120));
-    log.check("read by b", b.cmd(&["GET", "k"]), &Reply::Bulk(None));
-    log.check("expired", read(&mut a), &invalidate(&["k"]));
-    pong(&mut log, "ping", &mut a);
-    log
+    // The read must find the key before its TTL ends: a run where SET..GET took longer
+    // (a loaded machine) is done again, with new clients and a longer TTL.
+    let mut ttl = 50;
+    loop {
+        let mut log = Log::default();
+        let mut a = resp3(s);
+        let mut b = s.raw();
+        a.cmd(&["CLIENT", "TRACKING", "ON"]);
+        let start = Instant::now();
+        b.cmd(&["SET", "k", "v", "PX", &ttl.to_string()]);
+        let got = a.cmd(&["GET", "k"]);
+        if start.elapsed() >= Duration::from_millis(ttl) {
+            ttl *= 2;
+            continue;
+        }
+        log.check("get", got, &bulk("v"));
+        thread::sleep(Duration::from_millis(ttl + 70));
+        log.check("read by b", b.cmd(&["GET", "k"]), &Reply::Bulk(None));
+        log.check("expired", read(&mut a), &invalidate(&["k"]));
+        pong(&mut log, "ping", &mut a);
+        return log;
+    }
 }
 
 #[test]

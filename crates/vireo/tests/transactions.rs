@@ -12,6 +12,7 @@ use common::{encode_command, RawClient, Reply, Server};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 fn null_array() -> Reply {
     Reply::Array(None)
@@ -90,12 +91,15 @@ fn watch_scenario(s: &Server) -> Vec<Reply> {
     // A client blocked on a list is served after the transaction that pushed to it.
     let mut blocked = s.raw();
     blocked.send(&encode_command(&["BLPOP", "q", "0"])).unwrap();
-    while !b
-        .cmd(&["CLIENT", "LIST"])
-        .bytes()
-        .is_some_and(|l| String::from_utf8_lossy(l).contains("cmd=blpop"))
-    {
-        thread::sleep(std::time::Duration::from_millis(5));
+    // Blocked (flags=b): vireo shows cmd=blpop as soon as BLPOP starts, before it blocks.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !b.cmd(&["CLIENT", "LIST"]).bytes().is_some_and(|l| {
+        String::from_utf8_lossy(l)
+            .lines()
+            .any(|l| l.contains(" flags=b ") && l.contains(" cmd=blpop "))
+    }) {
+        assert!(Instant::now() < deadline, "BLPOP never blocked");
+        thread::sleep(Duration::from_millis(5));
     }
     let r = transaction(
         &mut a,
@@ -142,9 +146,20 @@ fn expiry_scenario(s: &Server) -> Vec<Reply> {
     let mut a = s.raw();
     let mut seen = Vec::new();
     a.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-    a.cmd(&["SET", "k", "v", "PX", "30"]);
-    a.cmd(&["WATCH", "k"]);
-    thread::sleep(std::time::Duration::from_millis(80));
+    // The key must still live when WATCHed: a run where SET..WATCH took longer than the TTL
+    // (a loaded machine) is done again with a longer one.
+    let mut ttl = 30;
+    loop {
+        let start = Instant::now();
+        a.cmd(&["SET", "k", "v", "PX", &ttl.to_string()]);
+        a.cmd(&["WATCH", "k"]);
+        if start.elapsed() < Duration::from_millis(ttl) {
+            break;
+        }
+        a.cmd(&["UNWATCH"]);
+        ttl *= 2;
+    }
+    thread::sleep(Duration::from_millis(ttl + 50));
     let r = transaction(&mut a, &[&["PING"]]);
     assert_eq!(r, null_array());
     seen.push(r);

@@ -201,6 +201,13 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], pop: Pop, deadline: Option<Instant>)
     if deadline.is_some() {
         blocking.with_timeout.fetch_add(1, Ordering::Relaxed);
     }
+    // The command's arguments are held while it waits (CLIENT LIST `argv-mem`): stored
+    // before the waiter makes the client show as blocked, so that a line with `b` has them.
+    let argv_mem = ctx.args.iter().map(|a| a.len()).sum();
+    ctx.client
+        .handle
+        .argv_mem
+        .store(argv_mem, Ordering::Relaxed);
     *ctx.client.handle.blocked.lock() = Some(waiter.clone());
     ctx.client.blocked = Some(waiter);
 }

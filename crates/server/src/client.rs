@@ -157,11 +157,13 @@ impl ClientHandle {
         self.flags.load(Ordering::Relaxed) & bit != 0
     }
 
+    /// Sets or clears `bit`. Release: what the connection stored before is seen by whoever
+    /// sees the change (CLIENT LIST reads `argv-mem` after the flags).
     pub fn set_flag(&self, bit: u64, on: bool) {
         if on {
-            self.flags.fetch_or(bit, Ordering::Relaxed);
+            self.flags.fetch_or(bit, Ordering::Release);
         } else {
-            self.flags.fetch_and(!bit, Ordering::Relaxed);
+            self.flags.fetch_and(!bit, Ordering::Release);
         }
     }
 

@@ -191,6 +191,9 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
     let mut rbs = buffers.reply_size.load(Ordering::Relaxed);
     let mut rbp = buffers.reply_peak.load(Ordering::Relaxed);
     let (frames, queued) = client.outbox.pending();
+    // The flags before `argv-mem`: a connection publishes the arguments it waits in before
+    // it shows as blocked, so a line with `b` carries them.
+    let flags = flag_letters(client, caller && ctx.client.close_after_reply);
     // Output not written yet: the first REPLY_CHUNK bytes count as the reply buffer
     // (`obl`), the rest as chunks of the reply list (`oll`, `omem`), with the messages and
     // MONITOR lines queued for the client. A client has `w` in `events` while output waits
@@ -243,7 +246,7 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
         client.laddr,
         client.fd,
         meta.name.as_deref().unwrap_or(""),
-        flag_letters(client, caller && ctx.client.close_after_reply),
+        flags,
         client.db.load(Ordering::Relaxed),
         client.multi.load(Ordering::Relaxed),
         client.last_command().unwrap_or("NULL"),
@@ -261,7 +264,9 @@ const REPLY_CHUNK: usize = 16 * 1024;
 
 /// The `flags=` letters, in Redis's order; `N` when there are none.
 fn flag_letters(client: &ClientHandle, closing_after_reply: bool) -> String {
-    let bits = client.flags.load(Ordering::Relaxed);
+    // Acquire: what a connection stored before setting a flag (the arguments it waits in,
+    // before `PAUSED`) is seen by whoever sees the flag.
+    let bits = client.flags.load(Ordering::Acquire);
     let mut letters = String::new();
     if bits & flag::MONITOR != 0 {
         letters.push('O');

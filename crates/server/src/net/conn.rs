@@ -134,7 +134,7 @@ where
                     if client.blocked.is_some() {
                         // BCAST invalidations of the batch so far do not wait for it.
                         server.tracking.send_broadcasts(&server);
-                        handle.argv_mem.store(argv_len(&args), Ordering::Relaxed);
+                        // (`blocking::block` published the arguments it waits in.)
                         let served = blocking::wait(
                             &server,
                             &mut client,
@@ -325,8 +325,9 @@ where
     }
     let qbuf_limit = server.settings.read().client_query_buffer_limit;
     let _waiting = server.pause.enter();
-    handle.set_flag(flag::PAUSED, true);
+    // The arguments first: a client shown blocked (`b`) holds them.
     handle.argv_mem.store(argv_len(args), Ordering::Relaxed);
+    handle.set_flag(flag::PAUSED, true);
     let ended = loop {
         // `true`: a pause only strengthens until it ends, so waiting for the end of what
         // holds writes back covers a command held by a pause of everything.

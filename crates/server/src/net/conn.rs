@@ -12,8 +12,10 @@ use crate::settings::OutputLimits;
 use crate::stats::Stats;
 use crate::{log_verbose, log_warning, Server};
 use bytes::{Bytes, BytesMut};
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use vireo_resp::{Limits, Reply, RequestParser};
@@ -243,23 +245,32 @@ where
             .await;
     };
     Stats::add(&server.stats.net_output_bytes, reply.len() as u64);
-    // Seen by CLIENT LIST while the socket has not taken it all.
-    handle
-        .buffers
-        .unwritten
-        .store(reply.len(), Ordering::Relaxed);
-    let written = tokio::select! {
-        // The write first: on a socket with room it completes at once, and the other
-        // branches are never set up.
-        biased;
-        r = stream.write_all(&reply.buf) => r.is_ok(),
-        _ = handle.kill_notify.notified() => false,
-        _ = grace => {
-            crate::pubsub::close_for_output_limit(server, handle);
-            false
+    let mut write = std::pin::pin!(stream.write_all(&reply.buf));
+    // On a socket with room the write completes at once: that output never waited, and
+    // CLIENT LIST must not show it as waiting (the client may have read it before the
+    // count could be reset), so the count is published only when the socket is full.
+    let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+    let written = match first {
+        Poll::Ready(r) => r.is_ok(),
+        Poll::Pending => {
+            // Seen by CLIENT LIST while the socket has not taken it all.
+            handle
+                .buffers
+                .unwritten
+                .store(reply.len(), Ordering::Relaxed);
+            let written = tokio::select! {
+                biased;
+                r = &mut write => r.is_ok(),
+                _ = handle.kill_notify.notified() => false,
+                _ = grace => {
+                    crate::pubsub::close_for_output_limit(server, handle);
+                    false
+                }
+            };
+            handle.buffers.unwritten.store(0, Ordering::Relaxed);
+            written
         }
     };
-    handle.buffers.unwritten.store(0, Ordering::Relaxed);
     reply.buf.clear();
     written
 }

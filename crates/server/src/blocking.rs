@@ -203,11 +203,7 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], pop: Pop, deadline: Option<Instant>)
     }
     // The command's arguments are held while it waits (CLIENT LIST `argv-mem`): stored
     // before the waiter makes the client show as blocked, so that a line with `b` has them.
-    let argv_mem = ctx.args.iter().map(|a| a.len()).sum();
-    ctx.client
-        .handle
-        .argv_mem
-        .store(argv_mem, Ordering::Relaxed);
+    ctx.client.handle.hold_args(Some(ctx.args));
     *ctx.client.handle.blocked.lock() = Some(waiter.clone());
     ctx.client.blocked = Some(waiter);
 }

@@ -157,6 +157,14 @@ impl ClientHandle {
         self.flags.load(Ordering::Relaxed) & bit != 0
     }
 
+    /// Records that the client now waits in a command with `args` (blocked or paused), or
+    /// with `None` that it no longer does: CLIENT LIST's `argv-mem`. Store it before the
+    /// flag that shows the wait, so that a line with `b` carries it.
+    pub fn hold_args(&self, args: Option<&[bytes::Bytes]>) {
+        let bytes = args.map_or(0, |args| args.iter().map(|a| a.len()).sum());
+        self.argv_mem.store(bytes, Ordering::Relaxed);
+    }
+
     /// Sets or clears `bit`. Release: what the connection stored before is seen by whoever
     /// sees the change (CLIENT LIST reads `argv-mem` after the flags).
     pub fn set_flag(&self, bit: u64, on: bool) {

@@ -145,7 +145,7 @@ where
                             &mut reply,
                         )
                         .await;
-                        handle.argv_mem.store(0, Ordering::Relaxed);
+                        handle.hold_args(None);
                         if !served {
                             break 'conn;
                         }
@@ -308,11 +308,6 @@ impl ConnSettings {
     }
 }
 
-/// The bytes of a command's arguments (CLIENT LIST `argv-mem`).
-fn argv_len(args: &[Bytes]) -> usize {
-    args.iter().map(|a| a.len()).sum()
-}
-
 /// Waits, holding no lock, until the CLIENT PAUSE that held the command `args` back has
 /// ended, been lifted or changed (the caller then runs it again, and waits again if it
 /// is still held). The replies of the commands before it are written first. Meanwhile
@@ -330,14 +325,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let handle = &client.handle;
-    let limits = server.settings.read().output_limits;
+    let (limits, qbuf_limit) = {
+        let s = server.settings.read();
+        (s.output_limits, s.client_query_buffer_limit)
+    };
     if !write_replies(server, handle, stream, reply, limits).await {
         return false;
     }
-    let qbuf_limit = server.settings.read().client_query_buffer_limit;
     let _waiting = server.pause.enter();
     // The arguments first: a client shown blocked (`b`) holds them.
-    handle.argv_mem.store(argv_len(args), Ordering::Relaxed);
+    handle.hold_args(Some(args));
     handle.set_flag(flag::PAUSED, true);
     let ended = loop {
         // `true`: a pause only strengthens until it ends, so waiting for the end of what
@@ -354,7 +351,7 @@ where
         }
     };
     handle.set_flag(flag::PAUSED, false);
-    handle.argv_mem.store(0, Ordering::Relaxed);
+    handle.hold_args(None);
     ended && !handle.is_killed()
 }
 

@@ -7,7 +7,12 @@
 //! - `publish`: `--subscribers` connections SUBSCRIBE to one channel; `--clients`
 //!   publishers PUBLISH to it, one request in flight each. Each message carries its send
 //!   time, so the subscribers measure fan-out latency (publish sent → message read).
-//!   Throughput is publishes per second, measured by the publishers.
+//!   Throughput is publishes per second, measured by the publishers. With `--rate R` the
+//!   publishers together send R publishes per second on a fixed schedule (open loop), and
+//!   each message carries the time it was due rather than the time it was sent, so a server
+//!   that falls behind shows its backlog in the latency: this compares fan-out latency of
+//!   two servers at the same load, which the closed loop cannot (there the faster server
+//!   also gets more load).
 //!
 //! Threads and blocking sockets only: the tool must not be the bottleneck it measures,
 //! and needs nothing but std. Used by `scripts/bench --loadgen`.
@@ -29,12 +34,14 @@ struct Options {
     requests: usize,
     subscribers: usize,
     keyspace: u64,
+    /// Publishes per second over all publishers (`publish --rate`); 0 = as fast as replies come.
+    rate: u64,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: vireo-loadgen [--port P] (multi|publish) [--clients N] [--requests N] \
-         [--subscribers N] [--keyspace N]"
+         [--subscribers N] [--keyspace N] [--rate PUBLISHES_PER_SEC]"
     );
     std::process::exit(2)
 }
@@ -47,6 +54,7 @@ fn parse_options() -> Options {
         requests: 100_000,
         subscribers: 1,
         keyspace: 100_000,
+        rate: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -61,6 +69,7 @@ fn parse_options() -> Options {
             "--requests" => o.requests = value() as usize,
             "--subscribers" => o.subscribers = value() as usize,
             "--keyspace" => o.keyspace = value().max(1),
+            "--rate" => o.rate = value(),
             "multi" | "publish" => o.mode = arg,
             _ => usage(),
         }
@@ -240,17 +249,22 @@ fn run_publish(o: &Options) -> io::Result<String> {
     }
     let start = Instant::now();
     let mut publishers = Vec::new();
-    for _ in 0..o.clients {
+    for i in 0..o.clients {
         let port = o.port;
+        let schedule = Schedule::new(o.rate, o.clients, i, start);
         publishers.push(thread::spawn(move || -> io::Result<()> {
             let stream = connect(port)?;
             let mut writer = stream.try_clone()?;
             let mut reader = BufReader::new(stream);
             let (mut out, mut line) = (Vec::new(), Vec::new());
-            for _ in 0..per_client {
+            for k in 0..per_client {
+                let sent_at = match &schedule {
+                    Some(s) => s.wait_for(k),
+                    None => Instant::now(),
+                };
                 let stamp = format!(
                     "{:0width$}",
-                    epoch.elapsed().as_nanos() as u64,
+                    sent_at.duration_since(epoch).as_nanos() as u64,
                     width = STAMP_WIDTH
                 );
                 out.clear();
@@ -278,6 +292,39 @@ fn run_publish(o: &Options) -> io::Result<String> {
     ))
 }
 
+/// When one publisher of an open-loop run sends its messages: `clients` publishers share
+/// `rate` publishes per second, each at `rate / clients` per second, their phases spread
+/// evenly over one interval so that the server sees a steady stream rather than bursts.
+struct Schedule {
+    first: Instant,
+    interval: Duration,
+}
+
+impl Schedule {
+    fn new(rate: u64, clients: usize, index: usize, start: Instant) -> Option<Schedule> {
+        if rate == 0 {
+            return None;
+        }
+        let interval = Duration::from_secs_f64(clients as f64 / rate as f64);
+        let phase = interval.mul_f64(index as f64 / clients as f64);
+        Some(Schedule {
+            first: start + phase,
+            interval,
+        })
+    }
+
+    /// Sleeps until message `k` is due and returns when it was due (not when the sleep
+    /// ended: a late sender's delay counts against the latency, not for it).
+    fn wait_for(&self, k: usize) -> Instant {
+        let due = self.first + self.interval.mul_f64(k as f64);
+        let now = Instant::now();
+        if due > now {
+            thread::sleep(due - now);
+        }
+        due
+    }
+}
+
 /// `*3\r\n$7\r\nmessage\r\n$<n>\r\n<channel>\r\n$16\r\n<stamp>\r\n`
 fn message_frame_len(channel_len: usize) -> usize {
     let bulk = |n: usize| 1 + n.to_string().len() + 2 + n + 2;
@@ -302,5 +349,23 @@ mod tests {
     fn percentiles_of_known_values() {
         let us: Vec<u32> = (1..=100).map(|i| i * 1000).collect();
         assert_eq!(percentiles(us), (51.0, 100.0));
+    }
+
+    #[test]
+    fn schedule_spreads_publishers_over_one_interval() {
+        let start = Instant::now();
+        assert!(Schedule::new(0, 4, 0, start).is_none());
+        // 4 publishers sharing 1000/s: each sends every 4 ms, 1 ms apart from the next.
+        let s1 = Schedule::new(1000, 4, 1, start).unwrap();
+        let s3 = Schedule::new(1000, 4, 3, start).unwrap();
+        assert_eq!(s1.interval, Duration::from_millis(4));
+        assert_eq!(s1.first - start, Duration::from_millis(1));
+        assert_eq!(s3.first - start, Duration::from_millis(3));
+        // A message already due is not waited for, and its due time is what it reports.
+        let late = Schedule::new(1000, 4, 0, start - Duration::from_secs(1)).unwrap();
+        assert_eq!(
+            late.wait_for(2),
+            start - Duration::from_secs(1) + Duration::from_millis(8)
+        );
     }
 }

@@ -331,6 +331,30 @@ impl CommandSpec {
         !self.subcommands.is_empty()
     }
 
+    /// The argument index of the command's only key when its key specs make it always
+    /// that one argument: a single spec, at a fixed index, a range of one key, and neither
+    /// `NOT_KEY` nor `INCOMPLETE` (`VARIABLE_FLAGS`, as on SET and BITFIELD, varies the
+    /// key's flags with the arguments, not its position). For any argument vector longer
+    /// than that index, [`keys::key_positions`] finds exactly this one key; the request
+    /// path uses this to lock without interpreting the specs (GET, SET, INCR, LPUSH, ...).
+    pub fn single_key_index(&self) -> Option<usize> {
+        const IRREGULAR: u32 = key_flags::NOT_KEY | key_flags::INCOMPLETE;
+        match self.key_specs {
+            [KeySpec {
+                flags,
+                begin_search: BeginSearch::Index(index),
+                find_keys:
+                    FindKeys::Range {
+                        lastkey: 0,
+                        step: 1,
+                        limit: 0,
+                    },
+                ..
+            }] if flags & IRREGULAR == 0 && *index > 0 => Some(*index as usize),
+            _ => None,
+        }
+    }
+
     /// Does this command take key arguments at all (Redis's `doesCommandHaveKeys`)?
     pub fn has_keys(&self) -> bool {
         self.get_keys != GetKeys::None

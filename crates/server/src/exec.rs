@@ -179,11 +179,18 @@ fn call(
     let now_ms = start_us / 1000;
     let db_index = client.db;
     let mut db = if cmd.locking == Locking::Keys && !cmd.spec.key_specs.is_empty() {
-        // On an error here the handler reports it (bad numkeys and the like) before
-        // touching any key, so nothing is locked.
-        let _ = vireo_cmdspec::key_positions(cmd.spec, args, keys);
-        let keys = keys.iter().map(|k| &args[k.pos][..]);
-        Keyspace::lock(server, db_index, now_ms, keys)
+        match cmd.single_key {
+            Some(i) if i < args.len() => {
+                Keyspace::lock(server, db_index, now_ms, std::iter::once(&args[i][..]))
+            }
+            _ => {
+                // On an error here the handler reports it (bad numkeys and the like)
+                // before touching any key, so nothing is locked.
+                let _ = vireo_cmdspec::key_positions(cmd.spec, args, keys);
+                let keys = keys.iter().map(|k| &args[k.pos][..]);
+                Keyspace::lock(server, db_index, now_ms, keys)
+            }
+        }
     } else {
         Keyspace::empty(server, db_index, now_ms)
     };

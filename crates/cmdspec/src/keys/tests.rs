@@ -227,3 +227,60 @@ fn atoi_is_lenient_like_c() {
     assert_eq!(atoi(b"4294967297"), 1);
     assert_eq!(atoi(b"99999999999999999999"), -1);
 }
+
+/// `single_key_index` is a shortcut for `key_positions`: for every command (and
+/// subcommand) it applies to, the two agree on every argument vector long enough to hold
+/// the key, whatever the other arguments are (keywords that change a key's flags, such as
+/// SET's GET or BITFIELD's SET, included).
+#[test]
+fn single_key_index_agrees_with_key_positions() {
+    let mut specs: Vec<&CommandSpec> = crate::all().collect();
+    let subs: Vec<&CommandSpec> = specs.iter().flat_map(|s| s.subcommands.iter()).collect();
+    specs.extend(subs);
+    let mut out = Vec::new();
+    let mut covered = Vec::new();
+    for spec in specs {
+        let Some(index) = spec.single_key_index() else {
+            continue;
+        };
+        covered.push(spec.name);
+        let words = ["a", "get", "set", "incrby", "1", "store", "keys", "2"];
+        for extra in 0..8 {
+            for first in 0..words.len() {
+                let argv: Vec<&str> = (0..=index + extra)
+                    .map(|i| words[(first + i) % words.len()])
+                    .collect();
+                key_positions(spec, &argv, &mut out).unwrap();
+                let positions: Vec<usize> = out.iter().map(|k| k.pos).collect();
+                assert_eq!(positions, [index], "{} {argv:?}", spec.name);
+            }
+        }
+    }
+    for name in [
+        "get",
+        "set",
+        "incr",
+        "lpush",
+        "sadd",
+        "hset",
+        "zadd",
+        "xadd",
+        "object|encoding",
+    ] {
+        assert!(covered.contains(&name), "{name} should take the shortcut");
+    }
+    for name in [
+        "mset",
+        "del",
+        "eval",
+        "lmove",
+        "rename",
+        "sort",
+        "georadius",
+    ] {
+        assert!(
+            !covered.contains(&name),
+            "{name} must not take the shortcut"
+        );
+    }
+}

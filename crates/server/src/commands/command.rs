@@ -207,7 +207,7 @@ fn implemented_subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
     cmd.spec
         .subcommands
         .iter()
-        .filter_map(|spec| cmd.subcommands.get(spec.name))
+        .filter_map(|spec| cmd.subcommands.get(super::subcommand_name(spec.name)))
         .filter(|sub| sub.implemented())
 }
 

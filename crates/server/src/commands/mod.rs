@@ -207,7 +207,11 @@ pub struct Command {
     pub spec: &'static CommandSpec,
     pub handler: Option<Handler>,
     pub locking: Locking,
+    /// `spec.single_key_index()`, computed once: where the only key is, for commands
+    /// whose keys need no spec interpretation per call.
+    pub single_key: Option<usize>,
     pub stats: CommandStats,
+    /// By the subcommand's own lowercase name (`encoding` for `object|encoding`).
     pub subcommands: HashMap<&'static str, Command>,
 }
 
@@ -216,12 +220,11 @@ impl Command {
         self.handler.is_some() || self.subcommands.values().any(|c| c.implemented())
     }
 
-    /// The subcommand named by `sub`, case-insensitively.
+    /// The subcommand named by `sub`, case-insensitively, without allocating.
     pub fn subcommand(&self, sub: &[u8]) -> Option<&Command> {
         let mut buf = [0u8; 48];
         let name = std::str::from_utf8(lowercase_into(sub, &mut buf)?).ok()?;
-        let key = format!("{}|{}", self.spec.name, name);
-        self.subcommands.get(key.as_str())
+        self.subcommands.get(name)
     }
 }
 
@@ -282,11 +285,12 @@ impl Table {
             spec,
             handler: cmd.map(|c| c.handler),
             locking: cmd.map_or(Locking::Keys, |c| c.locking),
+            single_key: spec.single_key_index(),
             stats: CommandStats::default(),
             subcommands: spec
                 .subcommands
                 .iter()
-                .map(|sub| (sub.name, Self::command(sub, handlers)))
+                .map(|sub| (subcommand_name(sub.name), Self::command(sub, handlers)))
                 .collect(),
         }
     }
@@ -300,6 +304,11 @@ impl Table {
     pub fn iter(&self) -> impl Iterator<Item = &Command> {
         self.commands.values()
     }
+}
+
+/// What `subcommands` is keyed by: the part of `container|sub` after the bar.
+pub fn subcommand_name(full: &'static str) -> &'static str {
+    full.split_once('|').map_or(full, |(_, sub)| sub)
 }
 
 fn lowercase_into<'b>(name: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {

@@ -83,8 +83,10 @@ impl Workload {
     pub fn new(name: &str) -> Workload {
         let server = Arc::new(Server::new(vireo_config::Config::default()));
         let mut local = LocalClient::new(server.clone());
+        // INCR needs integers (as redis-benchmark's fresh counters are); the reads, values.
+        let value: &[u8] = if name == "incr" { b"0" } else { b"xxx" };
         for i in 0..PIPELINE {
-            local.call(&[b"SET".to_vec(), key(i), b"xxx".to_vec()]);
+            local.call(&[b"SET".to_vec(), key(i), value.to_vec()]);
         }
         for _ in 0..600 {
             local.call(&["LPUSH", "mylist", "xxx"]);
@@ -121,6 +123,13 @@ impl Workload {
             self.parser.recycle(args);
         }
         let n = self.reply.buf.len();
+        // A workload measures its command, not the error path: an error reply (a line
+        // starting with `-`) means the set-up does not fit the command.
+        debug_assert!(
+            !self.reply.buf.starts_with(b"-") && !self.reply.buf.windows(3).any(|w| w == b"\n-E"),
+            "error reply in a workload batch: {:?}",
+            String::from_utf8_lossy(&self.reply.buf[..self.reply.buf.len().min(200)])
+        );
         self.reply.buf.clear();
         n
     }

@@ -333,4 +333,47 @@ mod tests {
             assert!(cmd.implemented(), "{name} must have a handler");
         }
     }
+
+    #[test]
+    fn lookup_finds_every_command_in_any_case_and_nothing_else() {
+        let table = Table::build();
+        let mut count = 0;
+        for spec in vireo_cmdspec::all() {
+            let name = spec.name;
+            let mixed: String = name
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            for form in [name.to_string(), name.to_ascii_uppercase(), mixed] {
+                let found = table.lookup(form.as_bytes()).expect("declared command");
+                assert_eq!(found.spec.name, name);
+            }
+            // A prefix or an extension of a name is not that command.
+            let longer = format!("{name}x");
+            assert!(table
+                .lookup(longer.as_bytes())
+                .is_none_or(|c| c.spec.name == longer));
+            count += 1;
+        }
+        assert_eq!(table.iter().count(), count);
+        for unknown in [
+            &b""[..],
+            b"ge",
+            b"gett",
+            b"g\xc3\xa9t",
+            b"GET\0",
+            b"get ",
+            b"_",
+            b"\xff",
+        ] {
+            assert!(table.lookup(unknown).is_none(), "{unknown:?}");
+        }
+    }
 }

@@ -171,6 +171,24 @@ impl Hash {
         }
     }
 
+    /// A hash over a listpack of distinct field/value pairs as RDB carries it (the caller
+    /// checked the pairs and the limits).
+    pub fn from_listpack(lp: Listpack) -> Self {
+        Hash {
+            enc: Encoding::Listpack(lp),
+            ttls: None,
+        }
+    }
+
+    /// The listpack of a listpack-encoded hash (fields past their TTL included), for
+    /// RDB's byte-for-byte copy.
+    pub fn as_listpack(&self) -> Option<&Listpack> {
+        match &self.enc {
+            Encoding::Listpack(lp) => Some(lp),
+            Encoding::Table(_) => None,
+        }
+    }
+
     /// Stored fields, those past their expiry but not yet removed included. Use
     /// [`Hash::live_len`] for what clients see.
     pub fn len(&self) -> usize {

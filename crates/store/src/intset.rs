@@ -62,6 +62,54 @@ impl Intset {
         8 + self.len() * self.width()
     }
 
+    /// Redis's serialized intset (what RDB and DUMP carry): the element width and the
+    /// count as 32-bit little-endian words, then the elements, little-endian.
+    pub fn to_blob(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.blob_len());
+        out.extend_from_slice(&(self.width() as u32).to_le_bytes());
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        each_width!(self, v => for n in v {
+            out.extend_from_slice(&n.to_le_bytes());
+        });
+        out
+    }
+
+    /// Reads a serialized intset, checking its width, its length and that the elements
+    /// ascend strictly (what every operation here relies on).
+    pub fn from_blob(blob: &[u8]) -> Result<Intset, &'static str> {
+        if blob.len() < 8 {
+            return Err("intset too short");
+        }
+        let width = u32::from_le_bytes(blob[0..4].try_into().unwrap()) as usize;
+        let count = u32::from_le_bytes(blob[4..8].try_into().unwrap()) as usize;
+        let data = &blob[8..];
+        if !matches!(width, 2 | 4 | 8) {
+            return Err("intset width is not 2, 4 or 8");
+        }
+        if count.checked_mul(width) != Some(data.len()) {
+            return Err("intset length does not match its size");
+        }
+        let chunks = data.chunks_exact(width);
+        let set = match width {
+            2 => Intset::I16(chunks.map(|c| i16::from_le_bytes([c[0], c[1]])).collect()),
+            4 => Intset::I32(
+                chunks
+                    .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            _ => Intset::I64(
+                chunks
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+        };
+        let ascending = each_width!(&set, v => v.windows(2).all(|w| w[0] < w[1]));
+        if !ascending {
+            return Err("intset elements are not strictly ascending");
+        }
+        Ok(set)
+    }
+
     pub fn heap_size(&self) -> usize {
         each_width!(self, v => v.capacity()) * self.width()
     }

@@ -137,6 +137,15 @@ impl<'a> Needle<'a> {
     }
 }
 
+/// One quicklist node as RDB carries it.
+#[derive(Clone, Debug)]
+pub enum RdbNode<'a> {
+    /// A listpack of elements.
+    Packed(Cow<'a, Listpack>),
+    /// One element too large to share a node.
+    Plain(Cow<'a, [u8]>),
+}
+
 /// A list value.
 #[derive(Clone, Debug)]
 pub struct List {
@@ -188,6 +197,60 @@ impl List {
             Repr::Listpack(lp) => lp.heap_size(),
             Repr::Quicklist(ql) => ql.heap_size(),
         }
+    }
+
+    /// The list as RDB's quicklist carries it: each node's listpack, or the element of a
+    /// plain node (a listpack-encoded list is one node). Compressed nodes are handed out
+    /// decompressed.
+    pub fn for_each_node(&self, mut visit: impl FnMut(RdbNode<'_>)) {
+        match &self.repr {
+            Repr::Listpack(lp) => visit(RdbNode::Packed(Cow::Borrowed(lp))),
+            Repr::Quicklist(ql) => {
+                for node in &ql.nodes {
+                    let lp = node.lp();
+                    if node.plain {
+                        let element = lp.first().map(|p| lp.get(p).to_vec()).unwrap_or_default();
+                        visit(RdbNode::Plain(Cow::Owned(element)));
+                    } else {
+                        visit(RdbNode::Packed(lp));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Nodes as RDB's quicklist carries them (empty listpacks are skipped), kept as they
+    /// are, then the encoding Redis 7.2 picks on load: a single packed node within the
+    /// configured limit becomes a listpack. None when no element is left.
+    pub fn from_nodes(config: &ListConfig, nodes: Vec<RdbNode<'static>>) -> Option<List> {
+        let mut ql = Quicklist::new(config);
+        for node in nodes {
+            let node = match node {
+                RdbNode::Packed(lp) if lp.is_empty() => continue,
+                RdbNode::Packed(lp) => Node::packed(lp.into_owned()),
+                RdbNode::Plain(element) => Node::single(&element, true),
+            };
+            ql.count += node.count;
+            ql.nodes.push_back(node);
+        }
+        if ql.count == 0 {
+            return None;
+        }
+        if ql.nodes.len() == 1 {
+            let node = &ql.nodes[0];
+            if !node.plain && !Limit::of(config.fill).exceeded(node.sz, node.count) {
+                let mut node = ql.nodes.pop_front().expect("one node");
+                return Some(List {
+                    repr: Repr::Listpack(std::mem::take(node.lp_mut())),
+                });
+            }
+        }
+        for i in 0..ql.nodes.len() {
+            ql.settle(i);
+        }
+        Some(List {
+            repr: Repr::Quicklist(ql),
+        })
     }
 
     /// Before adding `count` elements of `bytes` total length: a listpack that would exceed

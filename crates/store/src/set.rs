@@ -154,6 +154,29 @@ impl Set {
         }
     }
 
+    /// A set over an intset as RDB carries it (the caller checked the limits).
+    pub fn from_intset(is: Intset) -> Self {
+        Set {
+            enc: Encoding::Intset(is),
+        }
+    }
+
+    /// A set over a listpack of distinct members as RDB carries it (the caller checked
+    /// the members are distinct and the limits).
+    pub fn from_listpack(lp: Listpack) -> Self {
+        Set {
+            enc: Encoding::Listpack(lp),
+        }
+    }
+
+    /// The intset of an intset-encoded set, for RDB's byte-for-byte copy.
+    pub fn as_intset(&self) -> Option<&Intset> {
+        match &self.enc {
+            Encoding::Intset(is) => Some(is),
+            _ => None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.enc {
             Encoding::Intset(is) => is.len(),
@@ -550,7 +573,8 @@ impl Set {
         result
     }
 
-    fn convert_to_hashtable(&mut self, capacity: usize) {
+    /// Converts to the hashtable encoding (what loading an RDB set past its limits does).
+    pub fn convert_to_hashtable(&mut self, capacity: usize) {
         let mut d = Dict::new();
         d.reserve(capacity.max(self.len()));
         let mut digits = itoa::Buffer::new();

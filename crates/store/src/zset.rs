@@ -204,6 +204,22 @@ impl ZSet {
         }
     }
 
+    /// A sorted set over a listpack of (member, score) pairs in (score, member) order,
+    /// as RDB carries it (the caller checked order, distinctness and the limits).
+    pub fn from_listpack(lp: Listpack) -> Self {
+        ZSet {
+            enc: Encoding::Listpack(lp),
+        }
+    }
+
+    /// The listpack of a listpack-encoded set, for RDB's byte-for-byte copy.
+    pub fn as_listpack(&self) -> Option<&Listpack> {
+        match &self.enc {
+            Encoding::Listpack(lp) => Some(lp),
+            Encoding::Skiplist(_) => None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.enc {
             Encoding::Listpack(lp) => lp.len() / 2,

@@ -378,3 +378,32 @@ fn shard_of(key: &str) -> u16 {
     }
     crc % 16384 % 64
 }
+
+/// RESTORE is a write like any other: a client WATCHing the key sees its EXEC fail,
+/// whether RESTORE creates the key or replaces it.
+fn restore_watch_scenario(s: &Server) -> Vec<Reply> {
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let mut seen = Vec::new();
+    b.cmd(&["SET", "src", "payload-source"]);
+    let payload = b.cmd(&["DUMP", "src"]).bytes().expect("a payload").to_vec();
+    for replace in [false, true] {
+        assert_eq!(a.cmd(&["WATCH", "k"]), ok());
+        let mut args: Vec<&[u8]> = vec![b"RESTORE", b"k", b"0", &payload];
+        if replace {
+            args.push(b"REPLACE");
+        }
+        seen.push(b.command(&args).unwrap());
+        let r = transaction(&mut a, &[&["GET", "k"]]);
+        assert_eq!(r, null_array(), "replace: {replace}");
+        seen.push(r);
+    }
+    seen
+}
+
+#[test]
+fn restore_invalidates_watch_as_in_redis() {
+    let vireo = restore_watch_scenario(&Server::vireo(&[]));
+    let redis = restore_watch_scenario(&Server::redis(&[]));
+    assert_eq!(vireo, redis);
+}

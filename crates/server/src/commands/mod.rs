@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod connection;
+pub mod dump;
 pub mod expire;
 pub mod hash;
 pub mod keys;
@@ -243,6 +244,7 @@ fn families() -> impl Iterator<Item = &'static Cmd> {
         client::COMMANDS,
         command::COMMANDS,
         connection::COMMANDS,
+        dump::COMMANDS,
         expire::COMMANDS,
         hash::COMMANDS,
         keys::COMMANDS,

@@ -337,53 +337,20 @@ fn atoi(arg: &[u8]) -> i64 {
 /// `Value at:0x... refcount:1 encoding:embstr serializedlength:4 lru:... lru_seconds_idle:...`
 fn debug_object(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.arg(2);
+    let options = super::dump::dump_options(ctx);
     let mut db = Keyspace::lock(ctx.server, ctx.client.db, ctx.now_ms, std::iter::once(key));
     let value = db.peek(key).ok_or(errors::NO_SUCH_KEY)?;
     let line = format!(
         "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         value as *const Value,
         value.encoding(),
-        serialized_length(value),
+        vireo_rdb::serialized_length(value, options),
         value.lru(),
         crate::lru_idle_secs(value.lru()),
     );
     drop(db);
     ctx.reply.simple(&line);
     Ok(())
-}
-
-/// The bytes the value takes in an RDB file, without LZF compression (Vireo writes no RDB
-/// yet; Redis compresses strings longer than 20 bytes when that pays off).
-fn serialized_length(value: &Value) -> usize {
-    let mut digits = itoa::Buffer::new();
-    let bytes = value.as_bytes(&mut digits).unwrap_or_default();
-    rdb_string_length(bytes)
-}
-
-/// An RDB string: small integers are stored as 1, 2 or 4 bytes after a type byte,
-/// anything else as a length followed by the bytes.
-fn rdb_string_length(bytes: &[u8]) -> usize {
-    if bytes.len() <= 11 {
-        if let Some(n) = vireo_store::num::parse_i64(bytes) {
-            if i8::try_from(n).is_ok() {
-                return 2;
-            }
-            if i16::try_from(n).is_ok() {
-                return 3;
-            }
-            if i32::try_from(n).is_ok() {
-                return 5;
-            }
-        }
-    }
-    let len = bytes.len();
-    let length_bytes = match len {
-        0..=63 => 1,
-        64..=16383 => 2,
-        _ if len <= u32::MAX as usize => 5,
-        _ => 9,
-    };
-    length_bytes + len
 }
 
 fn time(ctx: &mut Ctx) -> CmdResult {
@@ -446,17 +413,6 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rdb_lengths_match_redis_debug_object() {
-        // serializedlength from DEBUG OBJECT on Redis 7.0.
-        assert_eq!(rdb_string_length(b"bar"), 4);
-        assert_eq!(rdb_string_length(b"12"), 2);
-        assert_eq!(rdb_string_length(b"1000"), 3);
-        assert_eq!(rdb_string_length(b"100000"), 5);
-        assert_eq!(rdb_string_length(b"12345678901"), 12);
-        assert_eq!(rdb_string_length(&[b'x'; 64]), 66);
-    }
 
     #[test]
     fn atoi_reads_leading_digits() {

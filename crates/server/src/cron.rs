@@ -1,5 +1,5 @@
-//! The periodic task (`serverCron` in Redis), `hz` times a second: the active expiry cycle
-//! and incremental rehashing.
+//! The periodic task (`serverCron` in Redis), `hz` times a second: the active expiry cycle,
+//! incremental rehashing, and an eviction pass while memory is over `maxmemory`.
 //!
 //! Active expiry samples keys that have a TTL in each shard and deletes the expired ones,
 //! repeating on a shard while more than a quarter of its sample was expired, within a time
@@ -24,6 +24,11 @@ pub async fn run(server: Arc<Server>) {
         let paused = server.pause.is_paused(crate::unix_ms());
         if ACTIVE_EXPIRE_ENABLED.load(Ordering::Relaxed) && !paused {
             active_expire_cycle(&server, hz);
+        }
+        // maxmemory: evict if memory is over the limit (Redis does it before commands
+        // only; an idle server over its limit sheds keys here too).
+        if server.eviction.limited() {
+            crate::evict::perform(&server, 0);
         }
         // BCAST invalidations of keys that expired, or that no connection sent yet.
         server.tracking.send_broadcasts(&server);

@@ -87,6 +87,13 @@ fn run(
     if in_multi && cmd.spec.flags & flags::NO_MULTI != 0 {
         return reject(server, client, cmd, reply, multi::NOT_ALLOWED);
     }
+    // maxmemory: evict first; refuse what may grow memory if that failed.
+    if server.eviction.limited() && out_of_memory(server, client, cmd, args) {
+        if cmd.spec.name == "exec" {
+            return abort_exec(server, client, cmd, reply, errors::OOM);
+        }
+        return reject(server, client, cmd, reply, errors::OOM);
+    }
     // A RESP2 subscriber may only run the pub/sub commands, PING, QUIT and RESET.
     if client.subs.any() && !reply.resp3() {
         if let Some(msg) = crate::commands::pubsub::check_subscribed_mode(cmd.spec.name) {
@@ -127,6 +134,39 @@ fn run(
         &mut scratch.keys,
         None,
     );
+}
+
+/// Runs an eviction pass (`crate::evict`) and tells whether the command must be refused
+/// for lack of memory, as Redis's processCommand: a `denyoom` command, an EXEC with one
+/// queued, and inside MULTI anything but EXEC, DISCARD, QUIT and RESET (queuing takes
+/// memory too).
+fn out_of_memory(server: &Server, client: &Client, cmd: &Command, args: &[Bytes]) -> bool {
+    let name = cmd.spec.name;
+    let queue_only =
+        client.multi.is_some() && !matches!(name, "exec" | "discard" | "quit" | "reset");
+    let denyoom = cmd.spec.flags & flags::DENYOOM != 0
+        || (name == "exec"
+            && client.multi.as_ref().is_some_and(|m| {
+                m.queued
+                    .iter()
+                    .any(|q| lookup_queued(server, q).spec.flags & flags::DENYOOM != 0)
+            }));
+    let arg_bytes = if denyoom {
+        args.iter().map(|a| a.len() as u64).sum()
+    } else {
+        0
+    };
+    crate::evict::refuses(server, client.id(), denyoom, queue_only, arg_bytes)
+}
+
+/// EXEC refused before it runs: the transaction is discarded and the reason given in an
+/// EXECABORT, as Redis's execCommandAbort.
+fn abort_exec(server: &Server, client: &mut Client, cmd: &Command, reply: &mut Reply, why: &str) {
+    multi::discard_transaction(server, client);
+    let msg = format!("EXECABORT Transaction discarded because of: {why}");
+    Stats::add(&cmd.stats.rejected_calls, 1);
+    server.stats.record_error(&msg);
+    reply.error(&msg);
 }
 
 /// Writes that lock for themselves (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY, SORT ... STORE)

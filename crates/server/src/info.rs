@@ -3,10 +3,9 @@
 //! client libraries parse it (and gate features on `redis_version`).
 //!
 //! A field is printed only when Vireo can give its true value. Fields of features Vireo
-//! does not have yet (persistence, replication, pub/sub, blocking, tracking, eviction,
-//! defragmentation) are printed with the value Redis shows when that feature is idle —
-//! which is the truth about this server — and must start reporting real counters when
-//! the feature lands. Compared with Redis 7.0's `INFO everything`, these are left out on
+//! does not have yet (persistence, replication, client eviction, defragmentation) are
+//! printed with the value Redis shows when that feature is idle — which is the truth
+//! about this server — and must start reporting real counters when the feature lands. Compared with Redis 7.0's `INFO everything`, these are left out on
 //! purpose:
 //!
 //! - server: `redis_build_id`, `atomicvar_api`, `gcc_version` (Vireo is not built from C
@@ -211,6 +210,14 @@ fn allocator_stats() -> Allocator {
     }
 }
 
+/// jemalloc's `stats.allocated` now (an epoch advance: tens of microseconds, see
+/// `crate::evict::Gauge` for the cheap figure).
+pub(crate) fn allocated_bytes() -> u64 {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    stats::allocated::read().unwrap_or(0) as u64
+}
+
 /// `used_memory`: bytes allocated through jemalloc, and the peak seen so far.
 pub fn used_memory() -> u64 {
     let used = allocator_stats().allocated;
@@ -226,14 +233,8 @@ fn memory_section(server: &Server, out: &mut String) {
     let peak = PEAK_MEMORY.fetch_max(used, Ordering::Relaxed).max(used);
     let rss = rss_bytes();
     let system = system_memory();
-    let (maxmemory, policy) = {
-        let config = server.config.read();
-        (
-            config.get_one("maxmemory").unwrap_or_default(),
-            config.get_one("maxmemory-policy").unwrap_or_default(),
-        )
-    };
-    let maxmemory: u64 = maxmemory.parse().unwrap_or(0);
+    let maxmemory = server.eviction.maxmemory();
+    let policy = server.eviction.policy().name();
     out.push_str("# Memory\r\n");
     field!(out, "used_memory", "{used}");
     field!(out, "used_memory_human", "{}", human(used));
@@ -298,7 +299,8 @@ fn memory_section(server: &Server, out: &mut String) {
         "{}",
         rss as i64 - used as i64
     );
-    // No replication, AOF or cluster bus yet: nothing is held for them.
+    // No replication, AOF or cluster bus yet: nothing is held for them, so nothing is
+    // left out of the figure eviction compares with maxmemory either.
     for name in [
         "mem_not_counted_for_evict",
         "mem_replication_backlog",
@@ -310,10 +312,20 @@ fn memory_section(server: &Server, out: &mut String) {
         field!(out, name, "0");
     }
     field!(out, "mem_allocator", "jemalloc-{}", jemalloc_version());
-    // No defragmenter and no background freeing yet.
+    // No defragmenter yet.
     field!(out, "active_defrag_running", "0");
-    field!(out, "lazyfree_pending_objects", "0");
-    field!(out, "lazyfreed_objects", "0");
+    field!(
+        out,
+        "lazyfree_pending_objects",
+        "{}",
+        crate::lazyfree::pending_objects()
+    );
+    field!(
+        out,
+        "lazyfreed_objects",
+        "{}",
+        crate::lazyfree::freed_objects()
+    );
 }
 
 fn persistence_section(server: &Server, out: &mut String) {
@@ -418,15 +430,14 @@ fn stats_section(server: &Server, out: &mut String) {
         field!(out, name, "0");
     }
     field!(out, "expired_keys", "{}", Stats::get(&s.expired_keys));
-    // No eviction, fork, MIGRATE, replicas or defragmentation yet.
-    for name in [
-        "evicted_keys",
-        "evicted_clients",
-        "total_eviction_exceeded_time",
-        "current_eviction_exceeded_time",
-    ] {
-        field!(out, name, "0");
-    }
+    let eviction = &server.eviction;
+    let (exceeded_total, exceeded_now) = eviction.exceeded_ms(crate::unix_us());
+    field!(out, "evicted_keys", "{}", eviction.evicted_keys());
+    // Client eviction (maxmemory-clients) is not implemented.
+    field!(out, "evicted_clients", "0");
+    field!(out, "total_eviction_exceeded_time", "{exceeded_total}");
+    field!(out, "current_eviction_exceeded_time", "{exceeded_now}");
+    // No fork, MIGRATE, replicas or defragmentation yet.
     field!(out, "keyspace_hits", "{}", Stats::get(&s.keyspace_hits));
     field!(out, "keyspace_misses", "{}", Stats::get(&s.keyspace_misses));
     let pubsub = &server.pubsub;

@@ -248,19 +248,41 @@ impl<'a> Keyspace<'a> {
         self.stamp(key)
     }
 
-    /// The value of a key already checked for expiry, its access clock stamped.
+    /// The value of a key already checked for expiry, its access clock stamped: the LRU
+    /// clock, or under an LFU policy the counter's decay and logarithmic increment.
     fn stamp(&mut self, key: &[u8]) -> Option<&mut Value> {
-        let clock = self.touch.then(|| self.lru_clock());
+        let touch = self.touch;
+        let clock = self.lru_clock();
+        let (eviction, now_ms) = (&self.server.eviction, self.now_ms);
         let value = self.shard(key).keys.get_mut(key)?;
-        if let Some(clock) = clock {
-            value.set_lru(clock);
+        if touch {
+            if eviction.lfu() {
+                value.set_lru(eviction.lfu_touch(value.lru(), now_ms));
+            } else {
+                value.set_lru(clock);
+            }
         }
         Some(value)
     }
 
     /// The LRU clock at the command's start time (one clock read per command).
     fn lru_clock(&self) -> u32 {
-        (self.now_ms / 1000) as u32 & crate::LRU_CLOCK_MAX
+        crate::lru_clock_at(self.now_ms)
+    }
+
+    /// The access clock of a value about to be stored at `key`: the LRU clock, or under
+    /// an LFU policy a new counter — or the counter of the value it replaces, touched, as
+    /// Redis keeps the frequency of an overwritten key.
+    fn store_clock(&mut self, key: &[u8]) -> u32 {
+        let eviction = &self.server.eviction;
+        if !eviction.lfu() {
+            return self.lru_clock();
+        }
+        let now_ms = self.now_ms;
+        match self.shard(key).keys.get(key) {
+            Some(old) => eviction.lfu_touch(old.lru(), now_ms),
+            None => eviction.new_clock(now_ms),
+        }
     }
 
     /// Looks a key up without touching its access clock or the hit/miss counters
@@ -289,8 +311,8 @@ impl<'a> Keyspace<'a> {
     /// expired is deleted first (`expired`), so the store adds a key (`new`).
     pub fn set(&mut self, key: &[u8], mut value: Value) {
         self.signal_if_waited(key);
-        value.set_lru(self.lru_clock());
         self.expire_if_needed(key);
+        value.set_lru(self.store_clock(key));
         let shard = self.shard(key);
         if shard.insert(key, value).is_some() {
             shard.persist(key);
@@ -302,8 +324,8 @@ impl<'a> Keyspace<'a> {
     /// Stores a value, keeping the TTL of the key it replaces (SET KEEPTTL, in-place edits).
     pub fn set_keep_ttl(&mut self, key: &[u8], mut value: Value) {
         self.signal_if_waited(key);
-        value.set_lru(self.lru_clock());
         self.expire_if_needed(key);
+        value.set_lru(self.store_clock(key));
         if self.shard(key).insert(key, value).is_none() {
             self.added(key);
         }

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod commands;
 pub mod cron;
 pub mod errors;
+pub mod evict;
 pub mod exec;
 pub mod gate;
 pub mod info;
@@ -71,6 +72,8 @@ pub struct Server {
     pub pause: pause::Pause,
     /// Client-side caching: the tracking table and BCAST prefixes.
     pub tracking: tracking::Tracking,
+    /// maxmemory: the memory gauge, the eviction pool and its statistics.
+    pub eviction: evict::Eviction,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -110,6 +113,7 @@ impl Server {
             monitors: monitor::Monitors::default(),
             pause: pause::Pause::default(),
             tracking: tracking::Tracking::default(),
+            eviction: evict::Eviction::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -128,6 +132,7 @@ impl Server {
         let settings = self.settings.read();
         self.notifications.set(settings.notify_keyspace_events);
         self.tracking.set_max_keys(settings.tracking_table_max_keys);
+        self.eviction.configure(&settings);
     }
 
     /// CONFIG SET port/bind: closes the TCP listeners and opens the ones `settings` asks
@@ -198,12 +203,21 @@ pub fn unix_ms() -> i64 {
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
 pub fn lru_clock() -> u32 {
-    (unix_ms() / 1000) as u32 & LRU_CLOCK_MAX
+    lru_clock_at(unix_ms())
+}
+
+/// The LRU clock at `now_ms`.
+pub fn lru_clock_at(now_ms: i64) -> u32 {
+    (now_ms / 1000) as u32 & LRU_CLOCK_MAX
 }
 
 /// Seconds since `lru` by the LRU clock.
 pub fn lru_idle_secs(lru: u32) -> u64 {
-    let now = lru_clock();
+    lru_idle_secs_at(lru, lru_clock())
+}
+
+/// Seconds from `lru` to `now`, both LRU clock readings.
+pub fn lru_idle_secs_at(lru: u32, now: u32) -> u64 {
     let idle = if now >= lru {
         now - lru
     } else {
@@ -277,6 +291,7 @@ async fn serve(server: Arc<Server>) -> i32 {
     let mut accepting_tcp = tcp.map(|l| tokio::spawn(l.accept_loop(server.clone())));
     let accepting_unix = unix.map(|l| tokio::spawn(l.accept_loop(server.clone())));
     let cron = tokio::spawn(cron::run(server.clone()));
+    let eviction = tokio::spawn(evict::run(server.clone()));
     let signals = tokio::spawn(wait_for_signals(server.clone()));
     let mut rebinds = server
         .rebind_rx
@@ -303,6 +318,7 @@ async fn serve(server: Arc<Server>) -> i32 {
         task.abort();
     }
     cron.abort();
+    eviction.abort();
     signals.abort();
     log_notice!("User requested shutdown...");
     remove_pidfile(&server);

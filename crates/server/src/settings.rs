@@ -46,6 +46,16 @@ pub struct Settings {
     pub output_limits: OutputLimits,
     /// `tracking-table-max-keys`: client-side caching's table limit, 0 for none.
     pub tracking_table_max_keys: u64,
+    /// `maxmemory` in bytes, 0 for no limit.
+    pub maxmemory: u64,
+    pub maxmemory_policy: crate::evict::Policy,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    /// `lazyfree-lazy-eviction`: evicted values are freed in the background, and an
+    /// eviction propagates as UNLINK.
+    pub lazyfree_lazy_eviction: bool,
 }
 
 /// `client-output-buffer-limit` of the normal and pubsub classes.
@@ -141,6 +151,13 @@ impl Default for Settings {
             encodings: Encodings::default(),
             output_limits: OutputLimits::from_config(&Config::default()),
             tracking_table_max_keys: 1_000_000,
+            maxmemory: 0,
+            maxmemory_policy: crate::evict::Policy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            lazyfree_lazy_eviction: false,
         }
     }
 }
@@ -187,6 +204,18 @@ impl Settings {
             encodings: Encodings::from_config(c),
             output_limits: OutputLimits::from_config(c),
             tracking_table_max_keys: c.integer("tracking-table-max-keys").max(0) as u64,
+            maxmemory: match c.value("maxmemory") {
+                Some(Value::U64(bytes)) => *bytes,
+                _ => unreachable!("maxmemory holds a byte count"),
+            },
+            maxmemory_policy: crate::evict::Policy::parse(
+                &c.get_one("maxmemory-policy").unwrap_or_default(),
+            ),
+            maxmemory_samples: small(c.integer("maxmemory-samples")),
+            maxmemory_eviction_tenacity: small(c.integer("maxmemory-eviction-tenacity")),
+            lfu_log_factor: small(c.integer("lfu-log-factor")),
+            lfu_decay_time: small(c.integer("lfu-decay-time")),
+            lazyfree_lazy_eviction: c.get_one("lazyfree-lazy-eviction").as_deref() == Some("yes"),
         }
     }
 
@@ -196,4 +225,9 @@ impl Settings {
             _ => self.enable_debug_command,
         }
     }
+}
+
+/// A non-negative directive that fits in 32 bits (their ranges say so).
+fn small(n: i64) -> u32 {
+    n.clamp(0, u32::MAX as i64) as u32
 }

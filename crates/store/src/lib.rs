@@ -5,6 +5,7 @@ pub mod bitops;
 pub mod bytes;
 pub mod db;
 pub mod dict;
+pub mod evict;
 pub mod glob;
 pub mod hash;
 pub mod intset;

@@ -685,15 +685,12 @@ fn object_refcount(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn shared_integers_enabled(server: &Server) -> bool {
-    let config = server.config.read();
-    let policy = config.get_one("maxmemory-policy").unwrap_or_default();
-    config.get_one("maxmemory").as_deref() == Some("0")
-        || !(policy.contains("lru") || policy.contains("lfu"))
+    let policy = server.eviction.policy();
+    !server.eviction.limited() || !(policy.lru() || policy.lfu())
 }
 
 fn lfu_policy(server: &Server) -> bool {
-    let policy = server.config.read().get_one("maxmemory-policy");
-    policy.is_some_and(|p| p.contains("lfu"))
+    server.eviction.lfu()
 }
 
 /// OBJECT IDLETIME key — seconds since the last access, by the LRU clock.
@@ -710,21 +707,20 @@ fn object_idletime(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// OBJECT FREQ key — only under an LFU policy. The keyspace keeps an LRU clock per key but
-/// no LFU counter yet, so under an LFU policy this answers an error rather than a made-up
-/// frequency.
+/// OBJECT FREQ key — the key's LFU counter after decay, only under an LFU policy (under
+/// an LRU one the field holds a clock, not a counter).
 fn object_freq(ctx: &mut Ctx) -> CmdResult {
     let lfu = lfu_policy(ctx.server);
-    if object_lookup(ctx).is_none() {
+    let now_ms = ctx.now_ms;
+    let Some(lru) = object_lookup(ctx).map(Value::lru) else {
         return Ok(());
-    }
+    };
     if !lfu {
         return Err(errors::LFU_NOT_SELECTED.into());
     }
-    Err(
-        "ERR OBJECT FREQ is not implemented in this version of Vireo yet: keys have no LFU counter"
-            .into(),
-    )
+    let freq = ctx.server.eviction.frequency(lru, now_ms);
+    ctx.reply.int(freq as i64);
+    Ok(())
 }
 
 /// OBJECT HELP

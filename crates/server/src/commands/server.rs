@@ -208,6 +208,7 @@ fn raise_open_files_limit(maxclients: u64) -> Result<(), String> {
 
 fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
     ctx.server.stats.reset();
+    ctx.server.eviction.reset_stats();
     for cmd in ctx.server.commands.iter() {
         cmd.stats.reset();
         for sub in cmd.subcommands.values() {

@@ -181,8 +181,9 @@ impl Gauge {
     /// Reads jemalloc now.
     pub fn refresh(&self, now_us: i64) -> u64 {
         let fake = self.fake.load(Ordering::Relaxed);
+        // Values being freed on the lazyfree thread are as good as gone.
         let used = if fake == u64::MAX {
-            crate::info::allocated_bytes()
+            crate::info::allocated_bytes().saturating_sub(crate::lazyfree::pending_bytes())
         } else {
             fake
         };
@@ -289,6 +290,10 @@ impl Eviction {
     /// Mirrors the settings (after startup and every CONFIG SET).
     pub fn configure(&self, settings: &Settings) {
         let old = self.maxmemory.swap(settings.maxmemory, Ordering::Relaxed);
+        if old != settings.maxmemory {
+            // A pass under the old limit finishes before CONFIG SET answers.
+            drop(self.pass.lock());
+        }
         let policy = Policy::ALL
             .iter()
             .position(|&p| p == settings.maxmemory_policy)
@@ -685,7 +690,7 @@ fn evict_key(server: &Server, db: usize, key: &[u8], policy: Policy, lazy: bool)
     }
     drop(shard);
     if lazy {
-        crate::lazyfree::free_value(value);
+        crate::lazyfree::free_value_sized(value, bytes);
     } else {
         drop(value);
     }

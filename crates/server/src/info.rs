@@ -197,6 +197,17 @@ struct Allocator {
     allocated: u64,
     active: u64,
     resident: u64,
+    /// Freed blocks the threads' caches keep for reuse, which jemalloc still counts as
+    /// allocated.
+    tcache: u64,
+}
+
+impl Allocator {
+    /// What the application holds: allocated less the thread caches, as Redis's own
+    /// count of allocations excludes what its allocator caches after a free.
+    fn used(&self) -> u64 {
+        self.allocated.saturating_sub(self.tcache)
+    }
 }
 
 fn allocator_stats() -> Allocator {
@@ -207,20 +218,24 @@ fn allocator_stats() -> Allocator {
         allocated: stats::allocated::read().unwrap_or(0) as u64,
         active: stats::active::read().unwrap_or(0) as u64,
         resident: stats::resident::read().unwrap_or(0) as u64,
+        // SAFETY: a NUL-terminated name of a size_t statistic (4096 is
+        // MALLCTL_ARENAS_ALL: every arena merged).
+        tcache: unsafe {
+            tikv_jemalloc_ctl::raw::read::<usize>(b"stats.arenas.4096.tcache_bytes\0")
+        }
+        .unwrap_or(0) as u64,
     }
 }
 
-/// jemalloc's `stats.allocated` now (an epoch advance: tens of microseconds, see
-/// `crate::evict::Gauge` for the cheap figure).
+/// `used_memory` now: an epoch advance, tens of microseconds (see `crate::evict::Gauge`
+/// for the cheap figure).
 pub(crate) fn allocated_bytes() -> u64 {
-    use tikv_jemalloc_ctl::{epoch, stats};
-    let _ = epoch::advance();
-    stats::allocated::read().unwrap_or(0) as u64
+    allocator_stats().used()
 }
 
 /// `used_memory`: bytes allocated through jemalloc, and the peak seen so far.
 pub fn used_memory() -> u64 {
-    let used = allocator_stats().allocated;
+    let used = allocator_stats().used();
     PEAK_MEMORY.fetch_max(used, Ordering::Relaxed);
     used
 }
@@ -229,7 +244,7 @@ static PEAK_MEMORY: AtomicU64 = AtomicU64::new(0);
 
 fn memory_section(server: &Server, out: &mut String) {
     let alloc = allocator_stats();
-    let used = alloc.allocated;
+    let used = alloc.used();
     let peak = PEAK_MEMORY.fetch_max(used, Ordering::Relaxed).max(used);
     let rss = rss_bytes();
     let system = system_memory();

@@ -33,12 +33,16 @@ pub const LAZYFREE_THRESHOLD: usize = 64;
 struct Job {
     garbage: Box<dyn Any + Send>,
     objects: u64,
+    /// What freeing it returns to the allocator, when the caller knows (eviction).
+    bytes: u64,
 }
 
 struct Lazyfree {
     jobs: Sender<Job>,
     pending: AtomicU64,
     freed: AtomicU64,
+    /// Bytes of the jobs queued with a size, not freed yet.
+    pending_bytes: AtomicU64,
 }
 
 static LAZYFREE: OnceLock<Lazyfree> = OnceLock::new();
@@ -52,6 +56,7 @@ fn lazyfree() -> &'static Lazyfree {
                 for job in queue {
                     drop(job.garbage);
                     let lf = LAZYFREE.get().expect("initialised before the first job");
+                    lf.pending_bytes.fetch_sub(job.bytes, Ordering::Relaxed);
                     lf.pending.fetch_sub(job.objects, Ordering::Relaxed);
                     lf.freed.fetch_add(job.objects, Ordering::Relaxed);
                 }
@@ -61,6 +66,7 @@ fn lazyfree() -> &'static Lazyfree {
             jobs,
             pending: AtomicU64::new(0),
             freed: AtomicU64::new(0),
+            pending_bytes: AtomicU64::new(0),
         }
     })
 }
@@ -81,6 +87,15 @@ pub fn free_value(value: Value) {
     }
 }
 
+/// Frees an evicted value of about `bytes` like `free_value`; while it waits for the
+/// thread its bytes count in [`pending_bytes`], which eviction leaves out of the memory
+/// it compares with `maxmemory` (they are as good as freed).
+pub fn free_value_sized(value: Value, bytes: u64) {
+    if free_effort(&value) > LAZYFREE_THRESHOLD {
+        send(value, 1, bytes);
+    }
+}
+
 /// Frees a detached structure of `effort` allocations counting as `objects` objects
 /// (a flushed keyspace: its shards, `objects` = keys): in place when cheap, else on the
 /// lazyfree thread.
@@ -92,17 +107,31 @@ pub fn free_structure<T: Send + 'static>(garbage: T, effort: usize, objects: u64
 
 /// Hands `garbage` to the lazyfree thread unconditionally.
 pub fn free_later<T: Send + 'static>(garbage: T, objects: u64) {
+    send(garbage, objects, 0);
+}
+
+fn send<T: Send + 'static>(garbage: T, objects: u64, bytes: u64) {
     let lf = lazyfree();
     lf.pending.fetch_add(objects, Ordering::Relaxed);
+    lf.pending_bytes.fetch_add(bytes, Ordering::Relaxed);
     let job = Job {
         garbage: Box::new(garbage),
         objects,
+        bytes,
     };
     if let Err(mpsc::SendError(job)) = lf.jobs.send(job) {
         // The thread is gone (only if it panicked): free here rather than leak.
         lf.pending.fetch_sub(job.objects, Ordering::Relaxed);
+        lf.pending_bytes.fetch_sub(job.bytes, Ordering::Relaxed);
         drop(job.garbage);
     }
+}
+
+/// Bytes of evicted values waiting for the thread.
+pub fn pending_bytes() -> u64 {
+    LAZYFREE
+        .get()
+        .map_or(0, |lf| lf.pending_bytes.load(Ordering::Relaxed))
 }
 
 /// `lazyfree_pending_objects` for INFO memory.

@@ -44,6 +44,24 @@ fn dbsize(c: &mut RawClient) -> u64 {
     }
 }
 
+/// (keys, keys with a TTL) of database 0, from INFO keyspace.
+fn keyspace(c: &mut RawClient) -> (usize, usize) {
+    let text = match c.cmd(&["INFO", "keyspace"]) {
+        Reply::Bulk(Some(text)) => String::from_utf8(text).unwrap(),
+        other => panic!("INFO answered {other:?}"),
+    };
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("db0:")) else {
+        return (0, 0);
+    };
+    let field = |name: &str| -> usize {
+        line.split(',')
+            .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    (field("keys"), field("expires"))
+}
+
 fn config_set(c: &mut RawClient, name: &str, value: &str) {
     assert_eq!(
         c.cmd(&["CONFIG", "SET", name, value]),
@@ -127,6 +145,8 @@ fn allkeys_policies_stay_near_the_limit() {
             "{policy}: evicted far more than needed ({used} against {limit})"
         );
         assert_eq!(info(&mut c, "memory", "maxmemory"), limit);
+        // No more evictions from here (one may still be running).
+        config_set(&mut c, "maxmemory", "0");
         assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), ok());
         assert_eq!(
             evicted_keys(&mut c),
@@ -172,40 +192,63 @@ fn volatile_policies_evict_only_keys_with_a_ttl() {
             "{policy}: refused too early ({first_refused})"
         );
         assert!(evicted_keys(&mut c) > 0, "{policy}");
+        // Memory hovers at the limit once refusals begin (buffers come and go, a pass
+        // may run out of time and let a write through), so write one key at a time until
+        // the next refusal: at that moment no key with a TTL is left.
+        let refused_again = (0..5000).find(|i| {
+            let reply = c.cmd(&["SET", &format!("p:{i}"), "x"]);
+            if reply == ok() {
+                persistent += 1;
+                return false;
+            }
+            assert_eq!(reply, err(OOM), "{policy}");
+            true
+        });
+        assert!(refused_again.is_some(), "{policy}: never refused again");
+        let (keys, expires) = keyspace(&mut c);
+        assert_eq!(expires, 0, "{policy}: keys with a TTL left at a refusal");
         assert_eq!(
-            dbsize(&mut c),
-            persistent as u64,
-            "{policy}: keys without a TTL were evicted, or keys with one were left"
+            keys, persistent,
+            "{policy}: keys without a TTL were evicted"
         );
         // Reads and deletions still work; writes are refused.
         assert_eq!(c.cmd(&["GET", "k:0"]), bulk("v".repeat(VALUE_LEN)));
-        assert_eq!(c.cmd(&["SET", "extra", "x"]), err(OOM));
         assert_eq!(c.cmd(&["DEL", "k:0"]), int(1));
     }
 }
 
 #[test]
 fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
-    let (_server, mut c, _) = limited("noeviction", &[]);
+    let (_server, mut c, limit) = limited("noeviction", &[]);
     let replies = write(&mut c, "k", 0..6000, |_| None);
     let first_refused = replies
         .iter()
         .position(|r| *r != ok())
         .expect("noeviction never refused a write");
     assert!(first_refused > 1000, "refused too early ({first_refused})");
-    assert!(replies[first_refused..].iter().all(|r| *r == err(OOM)));
+    // Memory hovers at the limit (buffers come and go), so some more writes may pass.
+    let accepted = replies.iter().filter(|r| **r == ok()).count();
+    assert!(accepted < first_refused + 100, "{accepted} accepted");
+    assert!(replies.iter().all(|r| *r == ok() || *r == err(OOM)));
     assert_eq!(evicted_keys(&mut c), 0);
-    assert_eq!(dbsize(&mut c), first_refused as u64);
+    assert_eq!(dbsize(&mut c), accepted as u64);
     assert_eq!(c.cmd(&["GET", "k:1"]), bulk("v".repeat(VALUE_LEN)));
-    assert_eq!(c.cmd(&["LPUSH", "list", "x"]), err(OOM));
+    // Buffers freed meanwhile may let a few writes in, but memory stays at the limit.
+    let more = write(&mut c, "more", 0..100, |_| None);
+    assert!(more.iter().filter(|r| **r == err(OOM)).count() >= 30);
+    let used = used_memory(&mut c);
+    assert!(
+        used <= limit + MB / 4,
+        "used_memory {used} over the limit {limit}"
+    );
     assert!(info(&mut c, "stats", "current_eviction_exceeded_time") < 3_600_000);
     // Deleting makes room again.
-    let keys: Vec<String> = (0..first_refused).map(|i| format!("k:{i}")).collect();
+    let keys: Vec<String> = (0..6000).map(|i| format!("k:{i}")).collect();
     let mut del = vec!["DEL".to_string()];
     del.extend(keys);
     assert_eq!(
         c.command(&del).unwrap(),
-        int(first_refused as i64),
+        int(accepted as i64),
         "DEL is never refused"
     );
     wait_for(

@@ -546,7 +546,7 @@ mod tests {
         );
         assert_eq!(
             c.unimplemented_overrides(),
-            ["replicaof", "maxmemory", "rename-command", "user"]
+            ["replicaof", "rename-command", "user"]
         );
     }
 

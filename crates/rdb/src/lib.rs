@@ -22,7 +22,6 @@
 //! and ziplist structure, intset order, duplicates), and builds the value in the encoding
 //! Vireo's configured thresholds call for, as Redis converts on load.
 
-pub mod lzf;
 mod read;
 mod write;
 pub mod ziplist;

@@ -1,9 +1,10 @@
 //! Writing objects in Redis's RDB layout (see the crate docs for what is byte-identical).
 
-use crate::{lzf, types, DumpOptions, RDB_VERSION, RDB_VERSION_HASH_TTL};
+use crate::{types, DumpOptions, RDB_VERSION, RDB_VERSION_HASH_TTL};
 use vireo_store::hash::{FieldExpiry, Hash};
 use vireo_store::list::{List, RdbNode};
 use vireo_store::listpack::{Listpack, LpValue};
+use vireo_store::lzf;
 use vireo_store::num::parse_i64;
 use vireo_store::set::Set;
 use vireo_store::zset::ZSet;
@@ -93,15 +94,20 @@ impl Writer<'_> {
         }
         if self.compress && s.len() > 20 {
             if let Some(packed) = lzf::compress(s, s.len() - 4) {
-                self.out.push(ENC_LZF);
-                self.len(packed.len() as u64);
-                self.len(s.len() as u64);
-                self.out.extend_from_slice(&packed);
+                self.lzf_blob(&packed, s.len());
                 return;
             }
         }
         self.len(s.len() as u64);
         self.out.extend_from_slice(s);
+    }
+
+    /// An LZF-compressed string of `len` bytes.
+    fn lzf_blob(&mut self, packed: &[u8], len: usize) {
+        self.out.push(ENC_LZF);
+        self.len(packed.len() as u64);
+        self.len(len as u64);
+        self.out.extend_from_slice(packed);
     }
 
     /// An integer in 1, 2 or 4 bytes; false if it needs more.
@@ -143,6 +149,10 @@ impl Writer<'_> {
                 RdbNode::Plain(element) => {
                     w.len(CONTAINER_PLAIN);
                     w.string(&element);
+                }
+                RdbNode::Compressed { lzf, sz } => {
+                    w.len(CONTAINER_PACKED);
+                    w.lzf_blob(lzf, sz);
                 }
             }
         });

@@ -142,6 +142,8 @@ impl<'a> Needle<'a> {
 pub enum RdbNode<'a> {
     /// A listpack of elements.
     Packed(Cow<'a, Listpack>),
+    /// A listpack kept LZF-compressed (`sz` bytes uncompressed); only handed out.
+    Compressed { lzf: &'a [u8], sz: usize },
     /// One element too large to share a node.
     Plain(Cow<'a, [u8]>),
 }
@@ -199,20 +201,25 @@ impl List {
         }
     }
 
-    /// The list as RDB's quicklist carries it: each node's listpack, or the element of a
-    /// plain node (a listpack-encoded list is one node). Compressed nodes are handed out
-    /// decompressed.
+    /// The list as RDB's quicklist carries it: each node's listpack (LZF-compressed as it
+    /// is kept, for nodes beyond `list-compress-depth`), or the element of a plain node
+    /// (a listpack-encoded list is one node).
     pub fn for_each_node(&self, mut visit: impl FnMut(RdbNode<'_>)) {
         match &self.repr {
             Repr::Listpack(lp) => visit(RdbNode::Packed(Cow::Borrowed(lp))),
             Repr::Quicklist(ql) => {
                 for node in &ql.nodes {
-                    let lp = node.lp();
-                    if node.plain {
-                        let element = lp.first().map(|p| lp.get(p).to_vec()).unwrap_or_default();
-                        visit(RdbNode::Plain(Cow::Owned(element)));
-                    } else {
-                        visit(RdbNode::Packed(lp));
+                    match &node.data {
+                        NodeData::Lzf(packed) if !node.plain => visit(RdbNode::Compressed {
+                            lzf: packed,
+                            sz: node.sz,
+                        }),
+                        _ if node.plain => {
+                            let lp = node.lp();
+                            let element = lp.first().map(|p| lp.get(p).to_vec());
+                            visit(RdbNode::Plain(Cow::Owned(element.unwrap_or_default())));
+                        }
+                        _ => visit(RdbNode::Packed(node.lp())),
                     }
                 }
             }
@@ -229,6 +236,10 @@ impl List {
                 RdbNode::Packed(lp) if lp.is_empty() => continue,
                 RdbNode::Packed(lp) => Node::packed(lp.into_owned()),
                 RdbNode::Plain(element) => Node::single(&element, true),
+                RdbNode::Compressed { lzf, sz } => {
+                    let raw = lzf::decompress(lzf, sz)?;
+                    Node::packed(Listpack::from_bytes(raw).ok()?)
+                }
             };
             ql.count += node.count;
             ql.nodes.push_back(node);
@@ -665,9 +676,12 @@ impl Node {
         if self.sz < MIN_COMPRESS_BYTES {
             return;
         }
-        let budget = self.sz - MIN_COMPRESS_IMPROVE - 1;
-        if let Some(packed) = lzf::compress(lp.as_bytes(), budget) {
-            self.data = NodeData::Lzf(packed.into_boxed_slice());
+        // Redis's rule: compress into at most the node's size, keep it if that saved more
+        // than MIN_COMPRESS_IMPROVE bytes.
+        if let Some(packed) = lzf::compress(lp.as_bytes(), self.sz) {
+            if packed.len() + MIN_COMPRESS_IMPROVE < self.sz {
+                self.data = NodeData::Lzf(packed.into_boxed_slice());
+            }
         }
     }
 

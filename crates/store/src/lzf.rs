@@ -1,7 +1,5 @@
 //! LZF, the small LZ77 compressor Redis uses for quicklist nodes (`list-compress-depth`)
-//! and for strings in RDB files. Only the stream format matters for compatibility: any
-//! valid stream decompresses the same everywhere, so this compressor's choices of matches
-//! need not equal liblzf's.
+//! and for strings in RDB files and DUMP payloads.
 //!
 //! The stream is a sequence of chunks, each starting with a control byte `c`:
 //! - `c < 32`: a literal run; the next `c + 1` bytes are copied as they are.
@@ -10,70 +8,151 @@
 //!   back in the output (the copy may overlap what it writes, as in run-length cases).
 //!
 //! So references reach at most 8192 bytes back and copy 3 to 264 bytes.
+//!
+//! Any valid stream decompresses the same everywhere, but DUMP payloads (and which
+//! quicklist nodes end up compressed) must be byte for byte what Redis produces, so the
+//! compressor makes exactly the choices of the liblzf build Redis ships: a 65536-slot
+//! table remembers, for each hash of three bytes, the last position where they were seen.
+//! At each position the table's previous occupant is a match candidate if it lies within
+//! 8192 bytes behind, is not the first byte of the input, and really starts with the same
+//! three bytes; the match then runs as far as it goes, up to 264 bytes and never into the
+//! last two bytes of the input. After a match, only its last two positions are entered in
+//! the table. Literal runs hold up to 32 bytes. The output budget is checked at the same
+//! points and with the same slack as liblzf checks it, so both give up on the same inputs.
 
-/// Longest literal run one control byte can announce.
+const HASH_LOG: u32 = 16;
 const MAX_LITERAL: usize = 32;
-/// Farthest a back-reference can reach.
 const MAX_OFFSET: usize = 1 << 13;
-/// Longest match a back-reference can copy.
-const MAX_MATCH: usize = 7 + 255 + 2;
-const HASH_BITS: u32 = 14;
+const MAX_REF: usize = (1 << 8) + (1 << 3);
 
-fn hash3(b: &[u8]) -> usize {
-    let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-    (v.wrapping_mul(2654435761) >> (32 - HASH_BITS)) as usize
+/// The table slot of the three bytes ending at `v`'s low 24 bits.
+fn slot(v: u32) -> usize {
+    let h = (v >> (24 - HASH_LOG)).wrapping_sub(v.wrapping_mul(5));
+    (h & ((1 << HASH_LOG) - 1)) as usize
 }
 
-/// Compresses `input`; None when the result would be longer than `max_len` bytes (callers
-/// pass the size below which compressing is worth it).
+/// Compresses `input` into at most `max_len` bytes; None when it does not fit (or
+/// either is empty), as liblzf returns 0. Callers pass the budget Redis passes, since
+/// liblzf's slack makes the outcome depend on it.
 pub fn compress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(max_len.min(input.len()));
-    // Last position (+1, so that 0 means empty) where each 3-byte hash was seen.
-    let mut table = vec![0u32; 1 << HASH_BITS];
-    let mut literal_start = 0;
-    let mut ip = 0;
-    while ip + 2 < input.len() {
-        let h = hash3(&input[ip..]);
-        let candidate = table[h] as usize;
-        table[h] = (ip + 1) as u32;
-        if candidate > 0 {
-            let candidate = candidate - 1;
-            let offset = ip - candidate - 1;
-            if offset < MAX_OFFSET && input[candidate..candidate + 3] == input[ip..ip + 3] {
-                let limit = (input.len() - ip).min(MAX_MATCH);
-                let mut len = 3;
-                while len < limit && input[candidate + len] == input[ip + len] {
-                    len += 1;
-                }
-                flush_literals(&input[literal_start..ip], &mut out);
-                let encoded = len - 2;
-                if encoded < 7 {
-                    out.push(((encoded as u8) << 5) | (offset >> 8) as u8);
-                } else {
-                    out.push((7 << 5) | (offset >> 8) as u8);
-                    out.push((encoded - 7) as u8);
-                }
-                out.push(offset as u8);
-                if out.len() > max_len {
-                    return None;
-                }
-                ip += len;
-                literal_start = ip;
-                continue;
+    if input.is_empty() || max_len == 0 {
+        return None;
+    }
+    let n = input.len();
+    // Positions + 1, so that 0 means "never seen" (position 0 never matches anyway).
+    let mut table = vec![0u32; 1 << HASH_LOG];
+    let mut out: Vec<u8> = Vec::with_capacity(max_len.min(n + n / 16 + 8));
+    // `out` always ends with the control byte reserved for the current literal run.
+    out.push(0);
+    let mut lit = 0usize;
+    let mut ip = 0usize;
+    let byte = |i: usize| -> u32 { input.get(i).copied().unwrap_or(0) as u32 };
+    let mut hval = byte(0) << 8 | byte(1);
+    while ip + 2 < n {
+        hval = hval << 8 | byte(ip + 2);
+        let s = slot(hval);
+        let candidate = table[s] as usize;
+        table[s] = (ip + 1) as u32;
+        let matched = candidate > 1 && {
+            let r = candidate - 1;
+            ip - r - 1 < MAX_OFFSET && input[r..r + 3] == input[ip..ip + 3]
+        };
+        if !matched {
+            if out.len() >= max_len {
+                return None;
+            }
+            lit += 1;
+            out.push(input[ip]);
+            ip += 1;
+            if lit == MAX_LITERAL {
+                close_run(&mut out, lit);
+                lit = 0;
+                out.push(0);
+            }
+            continue;
+        }
+        let r = candidate - 1;
+        let off = ip - r - 1;
+        // liblzf's two-step budget check, with its slack.
+        if out.len() + 4 >= max_len && out.len() - usize::from(lit == 0) + 4 >= max_len {
+            return None;
+        }
+        if lit > 0 {
+            close_run(&mut out, lit);
+        } else {
+            out.pop();
+        }
+        let len = match_len(input, r, ip);
+        let encoded = len - 2;
+        if encoded < 7 {
+            out.push(((off >> 8) + (encoded << 5)) as u8);
+        } else {
+            out.push(((off >> 8) + (7 << 5)) as u8);
+            out.push((encoded - 7) as u8);
+        }
+        out.push(off as u8);
+        lit = 0;
+        out.push(0);
+        ip += len;
+        if ip + 2 >= n {
+            break;
+        }
+        // Enter the match's last two positions.
+        ip -= 2;
+        hval = byte(ip) << 8 | byte(ip + 1);
+        for _ in 0..2 {
+            hval = hval << 8 | byte(ip + 2);
+            table[slot(hval)] = (ip + 1) as u32;
+            ip += 1;
+        }
+    }
+    // At most three bytes can still come: liblzf checks once for all of them.
+    if out.len() + 3 > max_len {
+        return None;
+    }
+    while ip < n {
+        lit += 1;
+        out.push(input[ip]);
+        ip += 1;
+        if lit == MAX_LITERAL {
+            close_run(&mut out, lit);
+            lit = 0;
+            out.push(0);
+        }
+    }
+    if lit > 0 {
+        close_run(&mut out, lit);
+    } else {
+        out.pop();
+    }
+    Some(out)
+}
+
+/// Writes the control byte of the literal run of `lit` bytes that ends `out`.
+fn close_run(out: &mut [u8], lit: usize) {
+    let at = out.len() - lit - 1;
+    out[at] = (lit - 1) as u8;
+}
+
+/// How many bytes match at `r` and `ip` (at least the three already compared), as liblzf
+/// counts them: up to `MAX_REF`, and not into the last two bytes of the input, except
+/// that its unrolled first step of sixteen bytes may reach them.
+fn match_len(input: &[u8], r: usize, ip: usize) -> usize {
+    let max = (input.len() - ip - 2).min(MAX_REF);
+    let mut len = 2;
+    if max > 16 {
+        for _ in 0..16 {
+            len += 1;
+            if input[r + len] != input[ip + len] {
+                return len;
             }
         }
-        ip += 1;
     }
-    flush_literals(&input[literal_start..], &mut out);
-    (out.len() <= max_len).then_some(out)
-}
-
-fn flush_literals(mut run: &[u8], out: &mut Vec<u8>) {
-    while !run.is_empty() {
-        let n = run.len().min(MAX_LITERAL);
-        out.push((n - 1) as u8);
-        out.extend_from_slice(&run[..n]);
-        run = &run[n..];
+    loop {
+        len += 1;
+        if !(len < max && input[r + len] == input[ip + len]) {
+            return len;
+        }
     }
 }
 
@@ -121,6 +200,20 @@ pub fn decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn repeats_compress() {
+        let input = vec![b'a'; 100];
+        let packed = compress(&input, 96).expect("compressible");
+        assert!(packed.len() < 10);
+        assert_eq!(decompress(&packed, 100).unwrap(), input);
+    }
+
+    #[test]
+    fn incompressible_input_gives_up() {
+        let input: Vec<u8> = (0..=255u8).collect();
+        assert_eq!(compress(&input, 252), None);
+    }
 
     #[test]
     fn repetitive_data_shrinks_and_round_trips() {

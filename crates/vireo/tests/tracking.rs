@@ -182,6 +182,36 @@ fn noloop_matches_redis() {
     same_as_redis(noloop);
 }
 
+/// RESTORE invalidates like any write: when it creates a read key, when it replaces one,
+/// and when a TTL already past makes it delete one.
+fn restore(s: &Server) -> Log {
+    let mut log = Log::default();
+    let mut a = resp3(s);
+    let mut b = s.raw();
+    b.cmd(&["SET", "src", "v"]);
+    let payload = b.cmd(&["DUMP", "src"]).bytes().expect("a payload").to_vec();
+    log.check("on", a.cmd(&["CLIENT", "TRACKING", "ON"]), &ok());
+    for (what, extra) in [
+        ("created", &[][..]),
+        ("replaced", &[&b"REPLACE"[..]][..]),
+        ("deleted", &[&b"ABSTTL"[..], b"REPLACE"][..]),
+    ] {
+        a.cmd(&["GET", "k"]);
+        let ttl: &[u8] = if extra.len() == 2 { b"1" } else { b"0" };
+        let mut args: Vec<&[u8]> = vec![b"RESTORE", b"k", ttl, &payload];
+        args.extend_from_slice(extra);
+        log.check(what, b.command(&args).unwrap(), &ok());
+        log.check(what, read(&mut a), &invalidate(&["k"]));
+    }
+    pong(&mut log, "ping", &mut a);
+    log
+}
+
+#[test]
+fn restore_matches_redis() {
+    same_as_redis(restore);
+}
+
 /// OPTIN remembers only reads after CLIENT CACHING YES (one command, or a transaction);
 /// OPTOUT all but those after CLIENT CACHING NO.
 fn optin_optout(s: &Server) -> Log {

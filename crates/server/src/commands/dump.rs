@@ -3,7 +3,7 @@
 //!
 //! RESTORE follows Redis's order of checks: options, then BUSYKEY (without REPLACE), the
 //! TTL, the payload's footer, the payload itself. A TTL already past creates nothing
-//! (deleting what REPLACE would have replaced: a `del`, propagated as DEL or UNLINK).
+//! (deleting what REPLACE would have replaced: a `del`, propagated as DEL).
 //! Otherwise the key gets the value (`restore` event) and a relative TTL is propagated as
 //! an absolute one (`ABSTTL`), so a replica or an AOF replays the same expiry time.
 
@@ -175,9 +175,8 @@ fn delete_replaced(ctx: &mut Ctx, key: &[u8]) {
     ctx.dirty(1);
     ctx.modified(key, class::GENERIC, "del");
     if ctx.propagating() {
-        let lazy = ctx.server.settings.read().lazyfree_lazy_server_del;
-        let name: &'static [u8] = if lazy { b"UNLINK" } else { b"DEL" };
-        ctx.rewrite_propagated(vec![Bytes::from_static(name), ctx.args[1].clone()]);
+        // DEL whatever lazyfree-lazy-server-del says, as redis-server 7.0 writes it.
+        ctx.rewrite_propagated(vec![Bytes::from_static(b"DEL"), ctx.args[1].clone()]);
     }
 }
 

@@ -12,6 +12,7 @@ use crate::errors;
 use crate::notify::class;
 use bytes::Bytes;
 use vireo_rdb::{DumpOptions, LoadConfig};
+use vireo_store::evict::lfu_minutes;
 use vireo_store::hash::Limits as HashLimits;
 use vireo_store::list::ListConfig;
 use vireo_store::set::SetLimits;
@@ -158,9 +159,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     if has_field_ttls {
         ctx.db.note_field_ttls(key);
     }
-    if let (Some(idle), false) = (options.idletime, lfu_policy(ctx)) {
-        set_idle_time(ctx, key, idle);
-    }
+    set_access(ctx, key, &options);
     ctx.modified(key, class::GENERIC, "restore");
     ctx.dirty(1);
     ctx.reply.ok();
@@ -189,21 +188,14 @@ fn free(ctx: &Ctx, old: Value) {
     }
 }
 
-fn lfu_policy(ctx: &Ctx) -> bool {
-    let policy = ctx.server.config.read().get_one("maxmemory-policy");
-    policy.is_some_and(|p| p.contains("lfu"))
-}
-
-/// Sets the access clock so that OBJECT IDLETIME reports `idle` seconds (Redis applies
-/// IDLETIME unless an LFU policy is in force; FREQ would need an LFU counter, which Vireo's
-/// keys do not have yet, so it is accepted and ignored).
-fn set_idle_time(ctx: &mut Ctx, key: &[u8], idle: i64) {
-    let now = (ctx.now_ms / 1000) as u32 & crate::LRU_CLOCK_MAX;
-    let idle = idle.min(crate::LRU_CLOCK_MAX as i64) as u32;
-    let clock = if idle <= now {
-        now - idle
-    } else {
-        crate::LRU_CLOCK_MAX - (idle - now)
+/// IDLETIME and FREQ, as Redis applies them: FREQ sets the LFU counter under an LFU
+/// policy, IDLETIME the access clock under any other; each is ignored otherwise.
+fn set_access(ctx: &mut Ctx, key: &[u8], options: &RestoreOptions) {
+    let lfu = ctx.server.eviction.lfu();
+    let clock = match (lfu, options.freq, options.idletime) {
+        (true, Some(freq), _) => (lfu_minutes(ctx.now_ms) << 8) | freq as u32,
+        (false, _, Some(idle)) => idle_clock(crate::lru_clock_at(ctx.now_ms), idle),
+        _ => return,
     };
     let touch = ctx.db.touches();
     ctx.db.set_touch(false);
@@ -211,4 +203,16 @@ fn set_idle_time(ctx: &mut Ctx, key: &[u8], idle: i64) {
         value.set_lru(clock);
     }
     ctx.db.set_touch(touch);
+}
+
+/// The LRU clock of a key last accessed `idle` seconds before `now`; an idle time beyond
+/// the clock's wrap gives a clock half a wrap ahead, as Redis does.
+fn idle_clock(now: u32, idle: i64) -> u32 {
+    let max = crate::LRU_CLOCK_MAX as i64;
+    let at = now as i64 - idle;
+    if at < 0 {
+        ((now as i64 + max / 2) % max) as u32
+    } else {
+        at as u32
+    }
 }

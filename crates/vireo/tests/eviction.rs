@@ -357,6 +357,26 @@ fn evicting_a_watched_key_fails_the_transaction() {
 }
 
 #[test]
+fn evicting_a_cached_key_invalidates_it() {
+    let (server, mut c, _) = limited("volatile-ttl", &[]);
+    let mut tracker = server.raw();
+    tracker.cmd(&["HELLO", "3"]);
+    assert_eq!(tracker.cmd(&["CLIENT", "TRACKING", "ON"]), ok());
+    // The cached key is the only one with a TTL: the only candidate.
+    assert_eq!(c.cmd(&["SET", "cached", "1", "EX", "100000"]), ok());
+    assert_eq!(tracker.cmd(&["GET", "cached"]), bulk("1"));
+    let replies = write(&mut c, "p", 0..6000, |_| None);
+    assert!(replies.contains(&err(OOM)), "memory never ran out");
+    assert_eq!(
+        tracker.read_reply().unwrap(),
+        Reply::Push(vec![
+            bulk("invalidate"),
+            Reply::Array(Some(vec![bulk("cached")]))
+        ])
+    );
+}
+
+#[test]
 fn lazy_eviction_frees_big_values_in_the_background() {
     let (_server, mut c, limit) = limited("allkeys-random", &[("lazyfree-lazy-eviction", "yes")]);
     // Hashes of 600 fields are real hash tables (past hash-max-listpack-entries):

@@ -148,7 +148,7 @@ pub fn load_object(bytes: &[u8], config: &LoadConfig) -> Option<Value> {
                 let ttl = r.len()?;
                 let at = match ttl {
                     0 => None,
-                    t => Some(min.checked_add(i64::try_from(t - 1).ok()?)?),
+                    t => Some(field_expiry(min.checked_add(i64::try_from(t - 1).ok()?)?)?),
                 };
                 pairs.push((r.string()?, r.string()?, at));
             }
@@ -165,7 +165,7 @@ pub fn load_object(bytes: &[u8], config: &LoadConfig) -> Option<Value> {
             for t in items.chunks_exact(3) {
                 let at = match t[2] {
                     LpValue::Int(0) => None,
-                    LpValue::Int(at) if at > 0 => Some(at),
+                    LpValue::Int(at) => Some(field_expiry(at)?),
                     _ => return None,
                 };
                 pairs.push((t[0].to_vec(), t[1].to_vec(), at));
@@ -285,7 +285,7 @@ impl<'a> Reader<'a> {
             let container = self.len()?;
             let blob = self.string()?;
             nodes.push(match container {
-                1 => RdbNode::Plain(blob.into()),
+                1 if !blob.is_empty() => RdbNode::Plain(blob.into()),
                 2 => RdbNode::Packed(std::borrow::Cow::Owned(Listpack::from_bytes(blob).ok()?)),
                 _ => return None,
             });
@@ -330,6 +330,11 @@ impl<'a> Reader<'a> {
         }
         build_zset(limits, pairs)
     }
+}
+
+/// A field expiry time as Redis 7.4 accepts it: positive and within 48 bits.
+fn field_expiry(at: i64) -> Option<i64> {
+    (1..=(1 << 48) - 1).contains(&at).then_some(at)
 }
 
 fn entries_to_vecs(entries: Vec<Entry<'_>>) -> Vec<Vec<u8>> {

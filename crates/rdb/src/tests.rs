@@ -345,3 +345,76 @@ proptest! {
         let _ = load_object(&bytes, &config());
     }
 }
+
+/// An object with a string blob: the type byte, the blob's length and bytes.
+fn blob_object(ty: u8, prefix: &[u8], blob: &[u8]) -> Vec<u8> {
+    let mut out = vec![ty];
+    out.extend_from_slice(prefix);
+    assert!(blob.len() < 64);
+    out.push(blob.len() as u8);
+    out.extend_from_slice(blob);
+    out
+}
+
+#[test]
+fn redis_7_4_listpack_ex_hashes_load() {
+    let mut lp = vireo_store::listpack::Listpack::new();
+    for item in [&b"f"[..], b"v", b"5000000", b"g", b"w", b"0"] {
+        lp.push_back(item);
+    }
+    let object = blob_object(
+        types::HASH_LISTPACK_EX,
+        &5_000_000i64.to_le_bytes(),
+        lp.as_bytes(),
+    );
+    let v = restore(&payload_of(&object, 12), &config()).unwrap();
+    let Value::Hash { h, .. } = &v else { panic!() };
+    use vireo_store::hash::FieldExpiry;
+    assert_eq!(h.field_expiry(b"f", 0), FieldExpiry::At(5_000_000));
+    assert_eq!(h.field_expiry(b"g", 0), FieldExpiry::Persistent);
+    // A TTL out of Redis's 48-bit range is refused.
+    let mut lp = vireo_store::listpack::Listpack::new();
+    for item in [&b"f"[..], b"v", b"-5"] {
+        lp.push_back(item);
+    }
+    let object = blob_object(types::HASH_LISTPACK_EX, &0i64.to_le_bytes(), lp.as_bytes());
+    assert_eq!(load_object(&object, &config()).map(|_| ()), None);
+}
+
+#[test]
+fn redis_2_4_zipmap_hashes_load() {
+    let zipmap = [
+        2, 3, b'f', b'o', b'o', 3, 1, b'b', b'a', b'r', 0, 1, b'x', 1, 0, b'y', 0xFF,
+    ];
+    let v = load_object(&blob_object(types::HASH_ZIPMAP, &[], &zipmap), &config()).unwrap();
+    let Value::Hash { h, .. } = &v else { panic!() };
+    assert_eq!(h.encoding(), "listpack");
+    assert_eq!(h.get(b"foo", 0).map(|v| v.to_vec()), Some(b"bar".to_vec()));
+    assert_eq!(h.get(b"x", 0).map(|v| v.to_vec()), Some(b"y".to_vec()));
+}
+
+#[test]
+fn redis_6_ziplist_lists_load() {
+    // RPUSH l a 1 as Redis 6 writes its ziplist: header, entries with prevlen, 0xFF.
+    let zl = [16, 0, 0, 0, 13, 0, 0, 0, 2, 0, 0, 0x01, b'a', 3, 0xF2, 0xFF];
+    for ty in [types::LIST_ZIPLIST, types::HASH_ZIPLIST] {
+        let v = load_object(&blob_object(ty, &[], &zl), &config()).unwrap();
+        match v {
+            Value::List { l, .. } => assert_eq!(l.to_vec(), vec![b"a".to_vec(), b"1".to_vec()]),
+            Value::Hash { h, .. } => {
+                assert_eq!(h.get(b"a", 0).map(|v| v.to_vec()), Some(b"1".to_vec()))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // RDB_TYPE_LIST_QUICKLIST: nodes of ziplists.
+    let mut object = vec![types::LIST_QUICKLIST, 2];
+    for _ in 0..2 {
+        object.push(zl.len() as u8);
+        object.extend_from_slice(&zl);
+    }
+    let Value::List { l, .. } = load_object(&object, &config()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(l.len(), 4);
+}

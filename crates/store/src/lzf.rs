@@ -20,6 +20,8 @@
 //! the table. Literal runs hold up to 32 bytes. The output budget is checked at the same
 //! points and with the same slack as liblzf checks it, so both give up on the same inputs.
 
+use std::cell::RefCell;
+
 const HASH_LOG: u32 = 16;
 const MAX_LITERAL: usize = 32;
 const MAX_OFFSET: usize = 1 << 13;
@@ -35,12 +37,32 @@ fn slot(v: u32) -> usize {
 /// either is empty), as liblzf returns 0. Callers pass the budget Redis passes, since
 /// liblzf's slack makes the outcome depend on it.
 pub fn compress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
-    if input.is_empty() || max_len == 0 {
+    if input.is_empty() || max_len == 0 || input.len() >= (u32::MAX / 2) as usize {
         return None;
     }
+    TABLE.with_borrow_mut(|(table, base)| {
+        // Entries are `base + position + 1` of the call that wrote them: anything at or
+        // below this call's base is an earlier call's and reads as "never seen". So the
+        // 256 KB table is cleared only when the base would wrap, not on every call (a
+        // DUMP of many short strings would otherwise spend its time zeroing it).
+        if table.is_empty() || u64::from(*base) + input.len() as u64 + 2 > u64::from(u32::MAX) {
+            table.clear();
+            table.resize(1 << HASH_LOG, 0);
+            *base = 0;
+        }
+        let out = compress_with(input, max_len, table, *base);
+        *base += input.len() as u32 + 1;
+        out
+    })
+}
+
+thread_local! {
+    /// The hash table, kept between calls, and the base its current entries are above.
+    static TABLE: RefCell<(Vec<u32>, u32)> = const { RefCell::new((Vec::new(), 0)) };
+}
+
+fn compress_with(input: &[u8], max_len: usize, table: &mut [u32], base: u32) -> Option<Vec<u8>> {
     let n = input.len();
-    // Positions + 1, so that 0 means "never seen" (position 0 never matches anyway).
-    let mut table = vec![0u32; 1 << HASH_LOG];
     let mut out: Vec<u8> = Vec::with_capacity(max_len.min(n + n / 16 + 8));
     // `out` always ends with the control byte reserved for the current literal run.
     out.push(0);
@@ -51,8 +73,10 @@ pub fn compress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
     while ip + 2 < n {
         hval = hval << 8 | byte(ip + 2);
         let s = slot(hval);
-        let candidate = table[s] as usize;
-        table[s] = (ip + 1) as u32;
+        // Position + 1 of the slot's previous occupant in this call, 0 if none (position 0
+        // never matches anyway).
+        let candidate = table[s].saturating_sub(base) as usize;
+        table[s] = base + (ip + 1) as u32;
         let matched = candidate > 1 && {
             let r = candidate - 1;
             ip - r - 1 < MAX_OFFSET && input[r..r + 3] == input[ip..ip + 3]
@@ -102,7 +126,7 @@ pub fn compress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
         hval = byte(ip) << 8 | byte(ip + 1);
         for _ in 0..2 {
             hval = hval << 8 | byte(ip + 2);
-            table[slot(hval)] = (ip + 1) as u32;
+            table[slot(hval)] = base + (ip + 1) as u32;
             ip += 1;
         }
     }
@@ -263,6 +287,30 @@ mod tests {
         assert_eq!(decompress(&[0x05, b'a'], 6), None); // run past the end of input
         assert_eq!(decompress(&[0x00, b'a'], 2), None); // wrong length
         assert_eq!(decompress(&[0x01, b'a', b'b'], 1), None); // longer than announced
+    }
+
+    /// Byte for byte what Redis 7.0 writes for `SET k <"abcdefghij" x 10>` (the stream of
+    /// `decodes_a_stream_written_by_redis`), with the budget Redis passes (length - 4).
+    #[test]
+    fn compresses_as_redis_does() {
+        let expected: &[u8] = &[
+            0x0a, b'a', b'b', b'c', b'd', b'e', b'f', b'g', b'h', b'i', b'j', b'a', 0xe0, 0x4e,
+            0x09, 0x01, b'i', b'j',
+        ];
+        let input = b"abcdefghij".repeat(10);
+        assert_eq!(compress(&input, input.len() - 4).unwrap(), expected);
+    }
+
+    /// The table is kept between calls: what one call leaves in it never changes what
+    /// another produces.
+    #[test]
+    fn output_does_not_depend_on_earlier_calls() {
+        let a: Vec<u8> = b"abcdefghij".repeat(10);
+        let b: Vec<u8> = b"jihgfedcba0123".repeat(40);
+        let first = compress(&a, a.len()).unwrap();
+        compress(&b, b.len()).unwrap();
+        compress(&a[..57], 57);
+        assert_eq!(compress(&a, a.len()).unwrap(), first);
     }
 
     proptest! {

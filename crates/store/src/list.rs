@@ -148,6 +148,19 @@ pub enum RdbNode<'a> {
     Plain(Cow<'a, [u8]>),
 }
 
+/// What DEBUG OBJECT shows of a quicklist (its `ql_*` fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuicklistInfo {
+    pub nodes: usize,
+    /// Elements in all nodes.
+    pub count: usize,
+    /// The node limit it was created with (`list-max-listpack-size`).
+    pub fill: i32,
+    pub compress_depth: usize,
+    /// The nodes' sizes before compression: listpack bytes, or a plain node's element.
+    pub uncompressed_size: usize,
+}
+
 /// A list value.
 #[derive(Clone, Debug)]
 pub struct List {
@@ -199,6 +212,35 @@ impl List {
             Repr::Listpack(lp) => lp.heap_size(),
             Repr::Quicklist(ql) => ql.heap_size(),
         }
+    }
+
+    /// The shape of a quicklist, as DEBUG OBJECT reports it; None for a listpack.
+    pub fn quicklist_info(&self) -> Option<QuicklistInfo> {
+        let Repr::Quicklist(ql) = &self.repr else {
+            return None;
+        };
+        let uncompressed_size = ql
+            .nodes
+            .iter()
+            .map(|node| {
+                if node.plain {
+                    // A plain node's size is its element's, as Redis keeps it.
+                    let lp = node.lp();
+                    let mut digits = itoa::Buffer::new();
+                    lp.first()
+                        .map_or(0, |p| lp.get(p).as_bytes(&mut digits).len())
+                } else {
+                    node.sz
+                }
+            })
+            .sum();
+        Some(QuicklistInfo {
+            nodes: ql.nodes.len(),
+            count: ql.count,
+            fill: ql.fill,
+            compress_depth: ql.depth,
+            uncompressed_size,
+        })
     }
 
     /// The list as RDB's quicklist carries it: each node's listpack (LZF-compressed as it

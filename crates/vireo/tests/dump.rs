@@ -288,3 +288,49 @@ fn hash_field_ttls_survive_dump_and_restore() {
         err("ERR DUMP payload version or checksum are wrong")
     );
 }
+
+/// The `ql_*` fields of DEBUG OBJECT for a quicklist, as `name:value` strings.
+fn quicklist_fields(c: &mut RawClient, key: &str) -> Vec<String> {
+    let line = c.cmd(&["DEBUG", "OBJECT", key]);
+    let text = String::from_utf8_lossy(line.bytes().expect("a status line")).to_string();
+    text.split(' ')
+        .filter(|f| f.starts_with("ql_"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A quicklist shows its nodes, average fill, node limit, compression and uncompressed
+/// size as Redis does. (Redis 7.0 keeps every list as a quicklist; the cases are lists
+/// that are quicklists in 7.2's rules too, with no element big enough for a plain node,
+/// which 7.2 makes of smaller elements than 7.0.)
+#[test]
+fn debug_object_describes_a_quicklist_as_redis_does() {
+    let redis = Server::redis(DEBUG);
+    let vireo = Server::vireo(DEBUG);
+    let (mut r, mut v) = (redis.raw(), vireo.raw());
+    let numbers: Vec<String> = (1000..=1200).map(|i| i.to_string()).collect();
+    let small: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
+    for c in [&mut r, &mut v] {
+        for _ in 0..20 {
+            let mut args = vec!["RPUSH", "big"];
+            args.extend(numbers.iter().map(String::as_str));
+            c.cmd(&args);
+        }
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "16"]),
+            ok()
+        );
+        assert_eq!(c.cmd(&["CONFIG", "SET", "list-compress-depth", "1"]), ok());
+        let mut args = vec!["RPUSH", "counted"];
+        args.extend(small.iter().map(String::as_str));
+        c.cmd(&args);
+    }
+    for key in ["big", "counted"] {
+        let ours = quicklist_fields(&mut v, key);
+        assert_eq!(ours.len(), 5, "{key}: {ours:?}");
+        assert_eq!(ours, quicklist_fields(&mut r, key), "{key}");
+    }
+    // A listpack-encoded list has none.
+    v.cmd(&["RPUSH", "short", "a"]);
+    assert!(quicklist_fields(&mut v, "short").is_empty());
+}

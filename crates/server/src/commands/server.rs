@@ -335,13 +335,15 @@ fn atoi(arg: &[u8]) -> i64 {
     text[..end].parse().unwrap_or(0)
 }
 
-/// `Value at:0x... refcount:1 encoding:embstr serializedlength:4 lru:... lru_seconds_idle:...`
+/// `Value at:0x... refcount:1 encoding:embstr serializedlength:4 lru:... lru_seconds_idle:...`,
+/// plus `ql_nodes:... ql_avg_node:... ql_listpack_max:... ql_compressed:...
+/// ql_uncompressed_size:...` for a quicklist.
 fn debug_object(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.arg(2);
     let options = super::dump::dump_options(ctx);
     let mut db = Keyspace::lock(ctx.server, ctx.client.db, ctx.now_ms, std::iter::once(key));
     let value = db.peek(key).ok_or(errors::NO_SUCH_KEY)?;
-    let line = format!(
+    let mut line = format!(
         "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         value as *const Value,
         value.encoding(),
@@ -349,6 +351,19 @@ fn debug_object(ctx: &mut Ctx) -> CmdResult {
         value.lru(),
         crate::lru_idle_secs(value.lru()),
     );
+    // A quicklist also shows its shape, with Redis's field names.
+    if let Value::List { l, .. } = value {
+        if let Some(ql) = l.quicklist_info() {
+            line.push_str(&format!(
+                " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+                ql.nodes,
+                ql.count as f64 / ql.nodes.max(1) as f64,
+                ql.fill,
+                u8::from(ql.compress_depth != 0),
+                ql.uncompressed_size,
+            ));
+        }
+    }
     drop(db);
     ctx.reply.simple(&line);
     Ok(())

@@ -85,14 +85,8 @@ fn compress_with(input: &[u8], max_len: usize, table: &mut [u32], base: u32) -> 
             if out.len() >= max_len {
                 return None;
             }
-            lit += 1;
-            out.push(input[ip]);
+            push_literal(&mut out, &mut lit, input[ip]);
             ip += 1;
-            if lit == MAX_LITERAL {
-                close_run(&mut out, lit);
-                lit = 0;
-                out.push(0);
-            }
             continue;
         }
         let r = candidate - 1;
@@ -134,15 +128,8 @@ fn compress_with(input: &[u8], max_len: usize, table: &mut [u32], base: u32) -> 
     if out.len() + 3 > max_len {
         return None;
     }
-    while ip < n {
-        lit += 1;
-        out.push(input[ip]);
-        ip += 1;
-        if lit == MAX_LITERAL {
-            close_run(&mut out, lit);
-            lit = 0;
-            out.push(0);
-        }
+    for &byte in &input[ip..] {
+        push_literal(&mut out, &mut lit, byte);
     }
     if lit > 0 {
         close_run(&mut out, lit);
@@ -150,6 +137,18 @@ fn compress_with(input: &[u8], max_len: usize, table: &mut [u32], base: u32) -> 
         out.pop();
     }
     Some(out)
+}
+
+/// Appends one literal byte to the open run of `lit` bytes, closing it (and opening the
+/// next) when it reaches the longest run a control byte can announce.
+fn push_literal(out: &mut Vec<u8>, lit: &mut usize, byte: u8) {
+    *lit += 1;
+    out.push(byte);
+    if *lit == MAX_LITERAL {
+        close_run(out, *lit);
+        *lit = 0;
+        out.push(0);
+    }
 }
 
 /// Writes the control byte of the literal run of `lit` bytes that ends `out`.

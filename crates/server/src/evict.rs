@@ -294,10 +294,6 @@ impl Eviction {
     /// Mirrors the settings (after startup and every CONFIG SET).
     pub fn configure(&self, settings: &Settings) {
         let old = self.maxmemory.swap(settings.maxmemory, Ordering::Relaxed);
-        if old != settings.maxmemory {
-            // A pass under the old limit finishes before CONFIG SET answers.
-            drop(self.pass.lock());
-        }
         let policy = Policy::ALL
             .iter()
             .position(|&p| p == settings.maxmemory_policy)
@@ -327,6 +323,13 @@ impl Eviction {
             self.wake.notify_one();
         }
         self.configured.store(true, Ordering::Relaxed);
+    }
+
+    /// Waits for a pass in progress to end (CONFIG SET maxmemory answers once no pass
+    /// under the old limit runs). The caller must hold no lock a command may wait for:
+    /// the pass may be waiting for a command's shard.
+    pub fn settle(&self) {
+        drop(self.pass.lock());
     }
 
     /// Whether `maxmemory` is set (one relaxed load: the dispatcher's test).

@@ -98,6 +98,9 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     server.settings_changed();
     drop(config);
     announce(&changed, ctx.server);
+    if changed.contains(&"maxmemory") {
+        ctx.server.eviction.settle();
+    }
     ctx.reply.ok();
     Ok(())
 }

@@ -304,6 +304,36 @@ fn allkeys_lru_keeps_recently_used_keys() {
 }
 
 #[test]
+fn allkeys_lfu_keeps_frequently_used_keys() {
+    // Log factor 0 makes every access count, and no decay: the counters are exact.
+    let (_server, mut c, _) = limited(
+        "allkeys-lfu",
+        &[("lfu-log-factor", "0"), ("lfu-decay-time", "0")],
+    );
+    let replies = write(&mut c, "old", 0..1200, |_| None);
+    assert!(replies.iter().all(|r| *r == ok()));
+    assert_eq!(evicted_keys(&mut c), 0, "the first keys must fit");
+    for i in 0..200 {
+        for _ in 0..10 {
+            assert_ne!(c.cmd(&["GET", &format!("old:{i}")]), nil());
+        }
+    }
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "old:0"]), int(15));
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "old:999"]), int(5));
+    let replies = write(&mut c, "new", 0..900, |_| None);
+    assert!(replies.iter().all(|r| *r == ok()));
+    let evicted = evicted_keys(&mut c);
+    assert!(evicted >= 100, "only {evicted} evicted");
+    let hot_lost = (0..200)
+        .filter(|i| !exists(&mut c, &format!("old:{i}")))
+        .count();
+    assert!(
+        hot_lost * 10 <= evicted as usize,
+        "{hot_lost} frequently used keys lost of {evicted} evicted"
+    );
+}
+
+#[test]
 fn volatile_ttl_evicts_the_nearest_expiry_first() {
     let (_server, mut c, _) = limited("volatile-ttl", &[]);
     // 1000 keys with TTLs growing with their number, then keys without a TTL.
@@ -376,6 +406,9 @@ fn evicting_a_cached_key_invalidates_it() {
     );
 }
 
+/// Deviation: redis-server 7.0 fails this test (VIREO_TEST_BIN): it counts values queued
+/// for the lazyfree thread as used memory, evicts every key while the thread catches up,
+/// and answers OOM. Vireo leaves them out of the figure it compares with the limit.
 #[test]
 fn lazy_eviction_frees_big_values_in_the_background() {
     let (_server, mut c, limit) = limited("allkeys-random", &[("lazyfree-lazy-eviction", "yes")]);

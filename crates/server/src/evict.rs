@@ -9,8 +9,10 @@
 //! command runs and a background task (Redis's eviction time proc) keeps evicting. The
 //! cron also runs a pass on every tick.
 //!
-//! **How much memory.** `used_memory` is jemalloc's `stats.allocated`, which is only
-//! refreshed by advancing jemalloc's epoch, a mallctl that merges every arena's
+//! **How much memory.** `used_memory` is jemalloc's `stats.allocated` less what the
+//! threads' caches keep after a free (`crate::info`); eviction also leaves out values
+//! queued on the lazyfree thread (`lazyfree::pending_bytes`). jemalloc's figures are only
+//! refreshed by advancing its epoch, a mallctl that merges every arena's
 //! statistics and costs tens of microseconds: too slow for every command. The [`Gauge`]
 //! keeps the last reading and refreshes it at most once per millisecond from the command
 //! path (the first command past the period pays; the others read the cached figure), and
@@ -34,8 +36,9 @@
 //! **Locks.** A pass holds the exclusive gate shared, like a command (so no eviction falls
 //! inside an exclusive transaction, or between a self-locking write and its propagation),
 //! then a pass mutex (one evicting thread at a time, as Redis has one), then one shard at
-//! a time. No shard is held while waiting for another, and nothing holding a shard waits
-//! for the pass mutex: no deadlock with commands (DESIGN §3).
+//! a time. No shard is held while waiting for another, and nothing holding a shard (or a
+//! lock a command may wait for, such as the config lock: see `settle`) waits for the pass
+//! mutex: no deadlock with commands (DESIGN §3).
 //!
 //! **An eviction** deletes the key under its shard's lock, flags its WATCHers, invalidates
 //! it for tracking clients, publishes `evicted` (class `e`), propagates a DEL (UNLINK with

@@ -151,7 +151,8 @@ pub struct Gauge {
     /// Argument bytes of `denyoom` commands run since: written by every write, so on a
     /// cache line of its own, away from the two read by every command.
     pending: Padded,
-    /// A figure that replaces jemalloc's, for tests (u64::MAX: none).
+    /// A figure that replaces jemalloc's in unit tests (u64::MAX: none).
+    #[cfg(test)]
     fake: AtomicU64,
 }
 
@@ -164,6 +165,7 @@ impl Default for Gauge {
             allocated: AtomicU64::new(0),
             refreshed_us: AtomicI64::new(0),
             pending: Padded(AtomicU64::new(0)),
+            #[cfg(test)]
             fake: AtomicU64::new(u64::MAX),
         }
     }
@@ -187,13 +189,10 @@ impl Gauge {
 
     /// Reads jemalloc now.
     pub fn refresh(&self, now_us: i64) -> u64 {
-        let fake = self.fake.load(Ordering::Relaxed);
         // Values being freed on the lazyfree thread are as good as gone.
-        let used = if fake == u64::MAX {
+        let used = self.fake_figure().unwrap_or_else(|| {
             crate::info::allocated_bytes().saturating_sub(crate::lazyfree::pending_bytes())
-        } else {
-            fake
-        };
+        });
         self.allocated.store(used, Ordering::Relaxed);
         self.pending.0.store(0, Ordering::Relaxed);
         self.refreshed_us.store(now_us, Ordering::Relaxed);
@@ -223,7 +222,18 @@ impl Gauge {
             });
     }
 
-    /// Replaces jemalloc's figure by `bytes` (tests; `None` goes back to jemalloc).
+    #[cfg(not(test))]
+    fn fake_figure(&self) -> Option<u64> {
+        None
+    }
+
+    #[cfg(test)]
+    fn fake_figure(&self) -> Option<u64> {
+        Some(self.fake.load(Ordering::Relaxed)).filter(|&f| f != u64::MAX)
+    }
+
+    /// Replaces jemalloc's figure by `bytes` (`None` goes back to jemalloc).
+    #[cfg(test)]
     pub fn set_fake(&self, bytes: Option<u64>) {
         self.fake
             .store(bytes.unwrap_or(u64::MAX), Ordering::Relaxed);

@@ -122,6 +122,21 @@ fn exists(c: &mut RawClient, key: &str) -> bool {
     c.cmd(&["EXISTS", key]) == int(1)
 }
 
+/// Writes 900 new keys (`new:*`), all accepted, enough to evict at least 100 of the
+/// 1,200 `old:*` keys the LRU and LFU tests start with; returns how many were evicted.
+fn write_past_the_limit(c: &mut RawClient) -> u64 {
+    let replies = write(c, "new", 0..900, |_| None);
+    assert!(replies.iter().all(|r| *r == ok()));
+    let evicted = evicted_keys(c);
+    assert!(evicted >= 100, "only {evicted} evicted");
+    evicted
+}
+
+/// How many of `old:{i}` for `i` in `range` are gone.
+fn lost(c: &mut RawClient, range: std::ops::Range<usize>) -> usize {
+    range.filter(|i| !exists(c, &format!("old:{i}"))).count()
+}
+
 #[test]
 fn allkeys_policies_stay_near_the_limit() {
     for policy in ["allkeys-lru", "allkeys-lfu", "allkeys-random"] {
@@ -284,16 +299,9 @@ fn allkeys_lru_keeps_recently_used_keys() {
     for i in 0..200 {
         assert_ne!(c.cmd(&["GET", &format!("old:{i}")]), nil());
     }
-    let replies = write(&mut c, "new", 0..900, |_| None);
-    assert!(replies.iter().all(|r| *r == ok()));
-    let evicted = evicted_keys(&mut c);
-    assert!(evicted >= 100, "only {evicted} evicted");
-    let hot_lost = (0..200)
-        .filter(|i| !exists(&mut c, &format!("old:{i}")))
-        .count();
-    let cold_lost = (200..1200)
-        .filter(|i| !exists(&mut c, &format!("old:{i}")))
-        .count();
+    let evicted = write_past_the_limit(&mut c);
+    let hot_lost = lost(&mut c, 0..200);
+    let cold_lost = lost(&mut c, 200..1200);
     // Sampling is approximate, but idle keys are by far the first victims.
     assert!(
         hot_lost * 10 <= evicted as usize,
@@ -322,13 +330,8 @@ fn allkeys_lfu_keeps_frequently_used_keys() {
     }
     assert_eq!(c.cmd(&["OBJECT", "FREQ", "old:0"]), int(15));
     assert_eq!(c.cmd(&["OBJECT", "FREQ", "old:999"]), int(5));
-    let replies = write(&mut c, "new", 0..900, |_| None);
-    assert!(replies.iter().all(|r| *r == ok()));
-    let evicted = evicted_keys(&mut c);
-    assert!(evicted >= 100, "only {evicted} evicted");
-    let hot_lost = (0..200)
-        .filter(|i| !exists(&mut c, &format!("old:{i}")))
-        .count();
+    let evicted = write_past_the_limit(&mut c);
+    let hot_lost = lost(&mut c, 0..200);
     assert!(
         hot_lost * 10 <= evicted as usize,
         "{hot_lost} frequently used keys lost of {evicted} evicted"

@@ -64,6 +64,11 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
     let now = crate::unix_ms();
     for (db_index, db) in server.dbs.iter().enumerate() {
         for shard_index in 0..SHARDS {
+            // Like a command, the cycle passes the exclusive gate shared before it locks:
+            // a command that runs exclusively (MOVE, SWAPDB, FLUSHDB, an exclusive
+            // transaction) has released its locks before its writes reach the propagation
+            // stream, and an expiry's DEL must not come between them there.
+            let _gate = server.gate.shared(shard_index as u64);
             // Hash fields past their TTL (hashes of the shard's `hexpires` index only).
             hash::expire_fields(
                 &mut db.lock(shard_index),
@@ -112,6 +117,36 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
 mod tests {
     use super::*;
     use crate::client::NewClient;
+    use vireo_store::db::shard_index;
+    use vireo_store::value::Value;
+
+    #[test]
+    fn active_expiry_waits_for_an_exclusive_command() {
+        let server = Arc::new(Server::new(vireo_config::Config::default()));
+        let key = b"gone";
+        {
+            let mut shard = server.dbs[0].lock(shard_index(key));
+            shard.insert(key, Value::string(b"v"));
+            shard.set_expire(key, crate::unix_ms() - 1);
+        }
+        let exists = |server: &Server| {
+            server.dbs[0]
+                .lock(shard_index(key))
+                .keys
+                .contains_key(&key[..])
+        };
+        let exclusive = server.gate.exclusive();
+        let cycle = {
+            let server = server.clone();
+            std::thread::spawn(move || active_expire_cycle(&server, 10))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        // The cycle is held at the gate: the key is still there.
+        assert!(exists(&server));
+        drop(exclusive);
+        cycle.join().unwrap();
+        assert!(!exists(&server));
+    }
 
     fn server_with(dynamic: bool, clients: usize) -> Server {
         let mut config = vireo_config::Config::default();

@@ -7,12 +7,12 @@
 mod workload;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use workload::{Workload, COMMANDS, PIPELINE};
+use workload::{batch_len, Workload, COMMANDS};
 
 fn dispatch(c: &mut Criterion) {
     let mut group = c.benchmark_group("dispatch");
-    group.throughput(Throughput::Elements(PIPELINE as u64));
     for name in COMMANDS {
+        group.throughput(Throughput::Elements(batch_len(name) as u64));
         let mut w = Workload::new(name);
         group.bench_function(*name, |b| b.iter(|| w.run_batch()));
     }

@@ -4,8 +4,9 @@
 //!
 //! `valgrind --tool=cachegrind --cache-sim=no target/release/examples/dispatch_count get 10000`
 //!
-//! Subtract the count of a run with 0 batches (the set-up) and divide by batches × 16
-//! for the instructions of one command.
+//! Subtract the count of a run with 0 batches (the set-up) and divide by batches × the
+//! batch length it prints (16, or 15 for `multi_incr_exec`) for the instructions of one
+//! command.
 
 #[path = "../benches/workload/mod.rs"]
 mod workload;
@@ -22,6 +23,6 @@ fn main() {
     let bytes: usize = (0..batches).map(|_| w.run_batch()).sum();
     println!(
         "{name}: {batches} batches of {}, {bytes} reply bytes",
-        workload::PIPELINE
+        workload::batch_len(&name)
     );
 }

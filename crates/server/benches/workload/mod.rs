@@ -23,10 +23,20 @@ pub const COMMANDS: &[&str] = &[
     "hset",
     "zadd",
     "lrange100",
+    "multi_incr_exec",
 ];
 
 fn key(i: usize) -> Vec<u8> {
     format!("key:{:012}", i * 7919 % 100_000).into_bytes()
+}
+
+/// Commands in a batch of `name`: `PIPELINE`, or the whole transactions that fit.
+pub fn batch_len(name: &str) -> usize {
+    if name == "multi_incr_exec" {
+        PIPELINE / 3 * 3
+    } else {
+        PIPELINE
+    }
 }
 
 /// The `i`th command of a batch of `name`.
@@ -53,6 +63,12 @@ fn command(name: &str, i: usize) -> Vec<Vec<u8>> {
         "hset" => vec![v("HSET"), v("myhash"), key(i), v("xxx")],
         "zadd" => vec![v("ZADD"), v("myzset"), format!("{i}").into_bytes(), key(i)],
         "lrange100" => vec![v("LRANGE"), v("mylist"), v("0"), v("99")],
+        // Five whole transactions per batch (`batch_len`).
+        "multi_incr_exec" => match i % 3 {
+            0 => vec![v("MULTI")],
+            1 => vec![v("INCR"), key(i / 3)],
+            _ => vec![v("EXEC")],
+        },
         other => panic!("unknown workload {other}"),
     }
 }
@@ -84,7 +100,7 @@ impl Workload {
         let server = Arc::new(Server::new(vireo_config::Config::default()));
         let mut local = LocalClient::new(server.clone());
         // INCR needs integers (as redis-benchmark's fresh counters are); the reads, values.
-        let value: &[u8] = if name == "incr" { b"0" } else { b"xxx" };
+        let value: &[u8] = if name.contains("incr") { b"0" } else { b"xxx" };
         for i in 0..PIPELINE {
             local.call(&[b"SET".to_vec(), key(i), value.to_vec()]);
         }
@@ -94,7 +110,7 @@ impl Workload {
         Workload {
             server,
             local,
-            input: (0..PIPELINE)
+            input: (0..batch_len(name))
                 .flat_map(|i| encode(&command(name, i)))
                 .collect(),
             parser: RequestParser::new(),

@@ -329,7 +329,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("activerehashing", &[], Bool, "yes", NO, NotYet),
     d("client-output-buffer-limit", &[], ClientOutputBufferLimit, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", NO, Implemented),
     d("client-query-buffer-limit", &[], mem(1024 * 1024, LL_MAX), "1073741824", NO, Implemented),
-    d("maxmemory-clients", &[], MemoryOrPercent, "0", NO, NotYet),
+    d("maxmemory-clients", &[], MemoryOrPercent, "0", NO, Implemented),
     d("proto-max-bulk-len", &[], mem(1024 * 1024, LL_MAX), "536870912", NO, Implemented),
     d("hz", &[], IntClamped { min: 0, max: INT_MAX, lo: 1, hi: 500 }, "10", NO, Implemented),
     d("dynamic-hz", &[], Bool, "yes", NO, Implemented),

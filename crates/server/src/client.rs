@@ -67,6 +67,8 @@ pub struct ClientHandle {
     pub multi_mem: AtomicUsize,
     /// Client-side caching state (CLIENT TRACKING; CLIENT LIST `t` `R` `B`, `redir=`).
     pub tracking: crate::tracking::ClientTracking,
+    /// This client's share of `ClientMemory`'s total, as last counted (`client_evict`).
+    pub counted_mem: AtomicUsize,
 }
 
 /// A connection's buffer sizes, published with relaxed stores once per batch of commands.
@@ -86,11 +88,16 @@ pub struct BufferStats {
 }
 
 impl BufferStats {
-    /// Records the buffers after a batch: `reply_len` is what the batch wrote.
-    pub fn record(&self, query_len: usize, query_cap: usize, reply_len: usize, reply_cap: usize) {
+    /// Records the query buffer alone, after a read.
+    pub fn record_query(&self, query_len: usize, query_cap: usize) {
         self.query_len.store(query_len, Ordering::Relaxed);
         self.query_free
             .store(query_cap.saturating_sub(query_len), Ordering::Relaxed);
+    }
+
+    /// Records the buffers after a batch: `reply_len` is what the batch wrote.
+    pub fn record(&self, query_len: usize, query_cap: usize, reply_len: usize, reply_cap: usize) {
+        self.record_query(query_len, query_cap);
         self.reply_size.store(reply_cap, Ordering::Relaxed);
         self.reply_peak.fetch_max(reply_len, Ordering::Relaxed);
     }
@@ -313,6 +320,7 @@ impl Clients {
             argv_mem: AtomicUsize::new(0),
             multi_mem: AtomicUsize::new(0),
             tracking: Default::default(),
+            counted_mem: AtomicUsize::new(0),
         });
         self.map.lock().insert(id, handle.clone());
         handle

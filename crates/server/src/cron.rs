@@ -1,5 +1,6 @@
 //! The periodic task (`serverCron` in Redis), `hz` times a second: the active expiry cycle,
-//! incremental rehashing, and an eviction pass while memory is over `maxmemory`.
+//! incremental rehashing, an eviction pass while memory is over `maxmemory`, and a count
+//! of the clients' memory while `maxmemory-clients` is set.
 //!
 //! Active expiry samples keys that have a TTL in each shard and deletes the expired ones,
 //! repeating on a shard while more than a quarter of its sample was expired, within a time
@@ -30,6 +31,9 @@ pub async fn run(server: Arc<Server>) {
         if server.eviction.limited() {
             crate::evict::perform(&server, 0);
         }
+        // maxmemory-clients: idle clients and output piling up for a client that does not
+        // read are counted here.
+        server.client_memory.update_all(&server);
         // BCAST invalidations of keys that expired, or that no connection sent yet.
         server.tracking.send_broadcasts(&server);
     }

@@ -13,7 +13,7 @@
 //! - clients: `client_recent_max_input_buffer`, `client_recent_max_output_buffer` (not
 //!   tracked per client yet);
 //! - memory: `used_memory_overhead`, `used_memory_startup`, `used_memory_dataset`,
-//!   `used_memory_dataset_perc`, `mem_clients_normal` (no per-structure accounting yet),
+//!   `used_memory_dataset_perc` (no per-structure accounting yet),
 //!   every `*lua*`, `*scripts*`, `*functions*`, `*vm*` and `number_of_*` field (no scripting
 //!   yet);
 //! - persistence: the `aof_*` size fields Redis adds while AOF is on (no AOF is written);
@@ -321,9 +321,18 @@ fn memory_section(server: &Server, out: &mut String) {
         "mem_replication_backlog",
         "mem_total_replication_buffers",
         "mem_clients_slaves",
-        "mem_cluster_links",
-        "mem_aof_buffer",
     ] {
+        field!(out, name, "0");
+    }
+    // Every connection is a normal or pub/sub client (CLIENT LIST's `tot-mem`, summed).
+    let clients_mem: usize = server
+        .clients
+        .all()
+        .iter()
+        .map(|c| crate::commands::client::memory_of(c))
+        .sum();
+    field!(out, "mem_clients_normal", "{clients_mem}");
+    for name in ["mem_cluster_links", "mem_aof_buffer"] {
         field!(out, name, "0");
     }
     field!(out, "mem_allocator", "jemalloc-{}", jemalloc_version());
@@ -448,8 +457,12 @@ fn stats_section(server: &Server, out: &mut String) {
     let eviction = &server.eviction;
     let (exceeded_total, exceeded_now) = eviction.exceeded_ms(crate::unix_us());
     field!(out, "evicted_keys", "{}", eviction.evicted_keys());
-    // Client eviction (maxmemory-clients) is not implemented.
-    field!(out, "evicted_clients", "0");
+    field!(
+        out,
+        "evicted_clients",
+        "{}",
+        server.client_memory.evicted_clients()
+    );
     field!(out, "total_eviction_exceeded_time", "{exceeded_total}");
     field!(out, "current_eviction_exceeded_time", "{exceeded_now}");
     // No fork, MIGRATE, replicas or defragmentation yet.

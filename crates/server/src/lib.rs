@@ -3,6 +3,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod client_evict;
 pub mod clock;
 pub mod commands;
 pub mod cron;
@@ -74,6 +75,8 @@ pub struct Server {
     pub tracking: tracking::Tracking,
     /// maxmemory: the memory gauge, the eviction pool and its statistics.
     pub eviction: evict::Eviction,
+    /// `maxmemory-clients`: the memory of all connections, and client eviction.
+    pub client_memory: client_evict::ClientMemory,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -114,6 +117,7 @@ impl Server {
             pause: pause::Pause::default(),
             tracking: tracking::Tracking::default(),
             eviction: evict::Eviction::default(),
+            client_memory: client_evict::ClientMemory::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: random_hex(40),
@@ -133,6 +137,7 @@ impl Server {
         self.notifications.set(settings.notify_keyspace_events);
         self.tracking.set_max_keys(settings.tracking_table_max_keys);
         self.eviction.configure(&settings);
+        self.client_memory.configure(&settings);
     }
 
     /// CONFIG SET port/bind: closes the TCP listeners and opens the ones `settings` asks

@@ -48,6 +48,9 @@ pub struct Settings {
     pub tracking_table_max_keys: u64,
     /// `maxmemory` in bytes, 0 for no limit.
     pub maxmemory: u64,
+    /// `maxmemory-clients`: bytes, or a percentage of `maxmemory` stored negated; 0 for no
+    /// limit (`client_evict`).
+    pub maxmemory_clients: i64,
     pub maxmemory_policy: crate::evict::Policy,
     pub maxmemory_samples: u32,
     pub maxmemory_eviction_tenacity: u32,
@@ -152,6 +155,7 @@ impl Default for Settings {
             output_limits: OutputLimits::from_config(&Config::default()),
             tracking_table_max_keys: 1_000_000,
             maxmemory: 0,
+            maxmemory_clients: 0,
             maxmemory_policy: crate::evict::Policy::NoEviction,
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,
@@ -208,6 +212,7 @@ impl Settings {
                 Some(Value::U64(bytes)) => *bytes,
                 _ => unreachable!("maxmemory holds a byte count"),
             },
+            maxmemory_clients: c.integer("maxmemory-clients"),
             maxmemory_policy: crate::evict::Policy::parse(
                 &c.get_one("maxmemory-policy").unwrap_or_default(),
             ),

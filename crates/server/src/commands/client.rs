@@ -14,9 +14,11 @@ use super::{Cmd, CmdError, CmdResult, Ctx};
 use crate::client::{flag, ClientHandle, ReplyMode};
 use crate::errors;
 use crate::pubsub::Kind;
+use bytes::Bytes;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use vireo_resp::Reply;
 
 pub const COMMANDS: &[Cmd] = &[
     Cmd::manual("client|id", id),
@@ -156,7 +158,7 @@ fn list(ctx: &mut Ctx) -> CmdResult {
     };
     let mut text = String::with_capacity(clients.len() * 320);
     for client in &clients {
-        write_client_line(&mut text, client, ctx);
+        write_client_line(&mut text, client, ctx.now_ms, caller_view(ctx, client));
         text.push('\n');
     }
     ctx.reply.verbatim("txt", text.as_bytes());
@@ -166,21 +168,97 @@ fn list(ctx: &mut Ctx) -> CmdResult {
 /// CLIENT INFO: the caller's own CLIENT LIST line.
 fn info(ctx: &mut Ctx) -> CmdResult {
     let mut text = String::with_capacity(320);
-    write_client_line(&mut text, &ctx.client.handle, ctx);
+    let me = &ctx.client.handle;
+    write_client_line(&mut text, me, ctx.now_ms, caller_view(ctx, me));
     text.push('\n');
     ctx.reply.verbatim("txt", text.as_bytes());
     Ok(())
 }
 
-/// Appends the CLIENT LIST line of `client` (without the newline). `ctx` is the calling
-/// connection's command.
-fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
-    let caller = client.id == ctx.client.id();
-    let now = ctx.now_ms;
+/// What the connection running CLIENT LIST / INFO knows of itself mid-command: the
+/// arguments it holds, the replies of its batch so far, and whether it closes after them.
+pub(crate) struct CallerView<'a> {
+    args: &'a [Bytes],
+    reply: &'a Reply,
+    closing: bool,
+}
+
+/// The caller's view when `client` is the connection running `ctx`.
+fn caller_view<'a>(ctx: &'a Ctx, client: &ClientHandle) -> Option<CallerView<'a>> {
+    (client.id == ctx.client.id()).then_some(CallerView {
+        args: ctx.args,
+        reply: &*ctx.reply,
+        closing: ctx.client.close_after_reply,
+    })
+}
+
+/// The CLIENT LIST line of `client` as another connection sees it (for logs).
+pub(crate) fn client_line(client: &ClientHandle, now_ms: i64) -> String {
+    let mut line = String::with_capacity(320);
+    write_client_line(&mut line, client, now_ms, None);
+    line
+}
+
+/// Output a connection holds between two commands: (`obl`, `oll`, `omem`, whether it
+/// waits for its socket). The first REPLY_CHUNK bytes not written yet count as the reply
+/// buffer, the rest as chunks of the reply list, with the messages and MONITOR lines
+/// queued for the client.
+fn pending_output(client: &ClientHandle) -> (usize, usize, usize, bool) {
+    let (frames, queued) = client.outbox.pending();
+    let unwritten = client.buffers.unwritten.load(Ordering::Relaxed);
+    let obl = unwritten.min(REPLY_CHUNK);
+    let rest = unwritten - obl;
+    (
+        obl,
+        rest.div_ceil(REPLY_CHUNK) + frames,
+        rest + queued,
+        unwritten > 0 || frames > 0,
+    )
+}
+
+/// Memory of a transaction being queued and of the client's watches (`multi-mem`).
+fn multi_mem(client: &ClientHandle) -> usize {
+    client.multi_mem.load(Ordering::Relaxed)
+        + client.watched_keys.load(Ordering::Relaxed) * crate::client::WATCHED_KEY_MEM
+}
+
+/// `tot-mem`: the connection's own structures plus its buffers.
+fn tot_mem(qbuf_total: usize, argv_mem: usize, multi_mem: usize, rbs: usize, omem: usize) -> usize {
+    std::mem::size_of::<ClientHandle>()
+        + std::mem::size_of::<crate::client::Client>()
+        + qbuf_total
+        + argv_mem
+        + multi_mem
+        + rbs
+        + omem
+}
+
+/// The memory a connection holds between two commands, as CLIENT LIST's `tot-mem` shows it
+/// to another connection (what `maxmemory-clients` counts, and INFO's `mem_clients_normal`).
+pub(crate) fn memory_of(client: &ClientHandle) -> usize {
+    let buffers = &client.buffers;
+    let (_, _, omem, _) = pending_output(client);
+    tot_mem(
+        buffers.query_len.load(Ordering::Relaxed) + buffers.query_free.load(Ordering::Relaxed),
+        client.argv_mem.load(Ordering::Relaxed),
+        multi_mem(client),
+        buffers.reply_size.load(Ordering::Relaxed),
+        omem,
+    )
+}
+
+/// Appends the CLIENT LIST line of `client` (without the newline); `caller` when `client`
+/// is the connection running the command.
+fn write_client_line(
+    out: &mut String,
+    client: &ClientHandle,
+    now: i64,
+    caller: Option<CallerView>,
+) {
     let meta = client.meta.lock().clone();
     let age = (now - client.created_ms).max(0) / 1000;
     // The caller's command was read just now; others were last heard from at their last read.
-    let idle = if caller {
+    let idle = if caller.is_some() {
         0
     } else {
         (now - client.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000
@@ -190,50 +268,34 @@ fn write_client_line(out: &mut String, client: &ClientHandle, ctx: &Ctx) {
     let qbuf_free = buffers.query_free.load(Ordering::Relaxed);
     let mut rbs = buffers.reply_size.load(Ordering::Relaxed);
     let mut rbp = buffers.reply_peak.load(Ordering::Relaxed);
-    let (frames, queued) = client.outbox.pending();
     // The flags before `argv-mem`: a connection publishes the arguments it waits in before
     // it shows as blocked, so a line with `b` carries them.
-    let flags = flag_letters(client, caller && ctx.client.close_after_reply);
-    // Output not written yet: the first REPLY_CHUNK bytes count as the reply buffer
-    // (`obl`), the rest as chunks of the reply list (`oll`, `omem`), with the messages and
-    // MONITOR lines queued for the client. A client has `w` in `events` while output waits
-    // for its socket.
+    let flags = flag_letters(client, caller.as_ref().is_some_and(|c| c.closing));
+    // A client has `w` in `events` while output waits for its socket.
     let (argv_mem, obl, oll, omem, writing);
-    if caller {
+    if let Some(caller) = &caller {
         // The caller is in the middle of a command: its arguments are held, and the
         // replies of the commands before it in the batch wait in the reply buffer.
-        argv_mem = ctx.args.iter().map(|a| a.len()).sum();
-        obl = ctx.reply.len();
-        rbs = ctx.reply.buf.capacity();
+        let (frames, queued) = client.outbox.pending();
+        argv_mem = caller.args.iter().map(|a| a.len()).sum();
+        obl = caller.reply.len();
+        rbs = caller.reply.buf.capacity();
         rbp = rbp.max(obl);
         (oll, omem, writing) = (frames, queued, false);
     } else {
         // Between two commands, a connection holds no arguments, unless it waits in one
         // (blocked, paused).
         argv_mem = client.argv_mem.load(Ordering::Relaxed);
-        let unwritten = buffers.unwritten.load(Ordering::Relaxed);
-        obl = unwritten.min(REPLY_CHUNK);
-        let rest = unwritten - obl;
-        oll = rest.div_ceil(REPLY_CHUNK) + frames;
-        omem = rest + queued;
-        writing = unwritten > 0 || frames > 0;
+        (obl, oll, omem, writing) = pending_output(client);
     }
-    let multi_mem = client.multi_mem.load(Ordering::Relaxed)
-        + client.watched_keys.load(Ordering::Relaxed) * crate::client::WATCHED_KEY_MEM;
+    let multi_mem = multi_mem(client);
     let outbox = &client.outbox;
     let (sub, psub, ssub) = (
         outbox.count(Kind::Channel),
         outbox.count(Kind::Pattern),
         outbox.count(Kind::Shard),
     );
-    let tot_mem = omem
-        + std::mem::size_of::<ClientHandle>()
-        + std::mem::size_of::<crate::client::Client>()
-        + qbuf
-        + qbuf_free
-        + argv_mem
-        + multi_mem
-        + rbs;
+    let tot_mem = tot_mem(qbuf + qbuf_free, argv_mem, multi_mem, rbs, omem);
     let events = if writing { "rw" } else { "r" };
     let _ = write!(
         out,

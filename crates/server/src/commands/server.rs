@@ -101,6 +101,10 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     if changed.contains(&"maxmemory") {
         ctx.server.eviction.settle();
     }
+    // A lower limit (or a first one) evicts at once, as Redis does after the command.
+    if changed.contains(&"maxmemory-clients") || changed.contains(&"maxmemory") {
+        ctx.server.client_memory.update_all(ctx.server);
+    }
     ctx.reply.ok();
     Ok(())
 }
@@ -212,6 +216,7 @@ fn raise_open_files_limit(maxclients: u64) -> Result<(), String> {
 fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
     ctx.server.stats.reset();
     ctx.server.eviction.reset_stats();
+    ctx.server.client_memory.reset_stats();
     for cmd in ctx.server.commands.iter() {
         cmd.stats.reset();
         for sub in cmd.subcommands.values() {

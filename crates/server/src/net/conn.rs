@@ -72,6 +72,9 @@ where
                 // event-loop turn does.
                 tokio::task::yield_now().await;
                 handle.outbox.drain_into(&mut reply.buf);
+                if server.client_memory.limited() && count_replies(&server, &handle, &reply) {
+                    break 'conn;
+                }
                 settings.refresh(&server);
                 let limits = settings.output_limits;
                 if !write_replies(&server, &handle, &mut stream, &mut reply, limits).await {
@@ -88,6 +91,11 @@ where
         match read {
             Ok(0) | Err(_) => break,
             Ok(n) => Stats::add(&server.stats.net_input_bytes, n as u64),
+        }
+        // maxmemory-clients: a query buffer filling with a large argument counts now.
+        if server.client_memory.limited() {
+            handle.buffers.record_query(rbuf.len(), rbuf.capacity());
+            server.client_memory.update(&server, &handle);
         }
         if handle.is_killed() {
             break;
@@ -181,6 +189,11 @@ where
             reply.buf.capacity(),
         );
         handle.outbox.drain_into(&mut reply.buf);
+        // maxmemory-clients: the replies count before they are written; an evicted client
+        // gets none of them.
+        if server.client_memory.limited() && count_replies(&server, &handle, &reply) {
+            break;
+        }
         // The batch may have changed them (CONFIG SET client-output-buffer-limit).
         settings.refresh(&server);
         let limits = settings.output_limits;
@@ -190,12 +203,25 @@ where
         if client.close_after_reply || handle.is_killed() {
             break;
         }
-        // Give back memory after a large request or reply.
-        if rbuf.is_empty() && rbuf.capacity() > 4 * READ_MAX {
+        // Give back memory after a large request or reply (as Redis hands a large argument's
+        // buffer over and starts a new one), and show it given back: CLIENT LIST, INFO and
+        // maxmemory-clients count what a connection holds.
+        let mut shrunk = false;
+        if rbuf.is_empty() && rbuf.capacity() > READ_MAX {
             rbuf = BytesMut::with_capacity(READ_CHUNK);
+            shrunk = true;
         }
-        if reply.buf.capacity() > 4 * READ_MAX {
+        if reply.buf.capacity() > READ_MAX {
             reply.buf = BytesMut::with_capacity(READ_CHUNK);
+            shrunk = true;
+        }
+        if shrunk {
+            handle.buffers.record_query(rbuf.len(), rbuf.capacity());
+            handle
+                .buffers
+                .reply_size
+                .store(reply.buf.capacity(), Ordering::Relaxed);
+            server.client_memory.update(&server, &handle);
         }
     }
     server.pubsub.unsubscribe_all(&mut client);
@@ -205,7 +231,18 @@ where
     server.tracking.disable(&handle);
     let _ = stream.shutdown().await;
     crate::commands::multi::unwatch_all(&server, &mut client);
+    server.client_memory.forget(&handle);
     server.clients.unregister(handle.id);
+}
+
+/// Counts the replies about to be written toward `maxmemory-clients` (the reply buffer's
+/// size, as CLIENT LIST's `rbs`); true if the client was evicted and must close.
+fn count_replies(server: &Server, handle: &ClientHandle, reply: &Reply) -> bool {
+    handle
+        .buffers
+        .reply_size
+        .store(reply.buf.capacity(), Ordering::Relaxed);
+    server.client_memory.update(server, handle)
 }
 
 /// Writes what `reply` holds and empties it; false if the connection must close (the

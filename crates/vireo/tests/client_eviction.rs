@@ -216,3 +216,46 @@ fn info_reports_the_memory_of_clients() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A subscriber that does not read, with the output buffer limits off: its messages pile
+/// up until maxmemory-clients closes it (the cron counts clients that send nothing).
+#[test]
+fn an_unread_subscriber_is_evicted_like_redis() {
+    for s in [
+        Server::vireo(&["--client-output-buffer-limit", "pubsub 0 0 0"]),
+        Server::redis(&["--client-output-buffer-limit", "pubsub 0 0 0"]),
+    ] {
+        let kind = s.kind();
+        let mut c = controller(&s);
+        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-clients", "4mb"]), ok());
+        let mut sub = s.raw();
+        assert!(!sub.cmd(&["SUBSCRIBE", "slow"]).is_error());
+        let payload = "x".repeat(16 * 1024);
+        let one = encode_command(&["PUBLISH", "slow", &payload]);
+        let mut sent = 0;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            c.send(&one).unwrap();
+            match c.read_reply().unwrap() {
+                Reply::Integer(0) => break,
+                Reply::Integer(1) => sent += payload.len(),
+                other => panic!("{kind:?}: PUBLISH answered {other:?}"),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{kind:?}: still subscribed after {sent} bytes"
+            );
+            // Give the cron its tick now and then instead of racing it.
+            if sent % (4 * MB) == 0 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        assert!(sent < 256 * MB, "{kind:?}: evicted only after {sent} bytes");
+        assert!(sub.is_closed(), "{kind:?}");
+        assert_eq!(
+            info_field(&mut c, "stats", "evicted_clients"),
+            1,
+            "{kind:?}"
+        );
+    }
+}

@@ -326,7 +326,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("hll-sparse-max-bytes", &[], mem(0, LL_MAX), "3000", NO, NotYet),
     d("stream-node-max-bytes", &[], mem(0, LL_MAX), "4096", NO, NotYet),
     d("stream-node-max-entries", &[], int(0, LL_MAX), "100", NO, NotYet),
-    d("activerehashing", &[], Bool, "yes", NO, NotYet),
+    d("activerehashing", &[], Bool, "yes", NO, Implemented),
     d("client-output-buffer-limit", &[], ClientOutputBufferLimit, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", NO, Implemented),
     d("client-query-buffer-limit", &[], mem(1024 * 1024, LL_MAX), "1073741824", NO, Implemented),
     d("maxmemory-clients", &[], MemoryOrPercent, "0", NO, Implemented),

@@ -26,6 +26,8 @@ pub async fn run(server: Arc<Server>) {
         if ACTIVE_EXPIRE_ENABLED.load(Ordering::Relaxed) && !paused {
             active_expire_cycle(&server, hz);
         }
+        let activerehashing = server.settings.read().activerehashing;
+        rehash_tick(&server, activerehashing);
         // maxmemory: evict if memory is over the limit (Redis does it before commands
         // only; an idle server over its limit sheds keys here too).
         if server.eviction.limited() {
@@ -58,6 +60,25 @@ pub fn effective_hz(server: &Server) -> u32 {
     hz
 }
 
+/// Buckets the cron moves per table and tick of a rehash under way.
+const REHASH_BUCKETS: usize = 100;
+
+/// Table upkeep each tick, as Redis's databasesCron does it: a table left sparse by
+/// deletions starts shrinking, and with `activerehashing` (the default) the cron moves
+/// `REHASH_BUCKETS` buckets of every rehash under way, so a table that no longer receives
+/// writes still finishes its rehash and frees its old bucket array. Without it, a rehash
+/// moves only as commands touch the table.
+pub fn rehash_tick(server: &Server, activerehashing: bool) {
+    let buckets = if activerehashing { REHASH_BUCKETS } else { 0 };
+    for db in &server.dbs {
+        for shard_index in 0..SHARDS {
+            let mut shard = db.lock(shard_index);
+            shard.keys.rehash_step(buckets);
+            shard.expires.rehash_step(buckets);
+        }
+    }
+}
+
 /// One tick of active expiry over every database.
 pub fn active_expire_cycle(server: &Server, hz: u32) {
     let effort = server.settings.read().active_expire_effort.clamp(1, 10) as usize - 1;
@@ -84,8 +105,6 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
             );
             loop {
                 let mut shard = db.lock(shard_index);
-                shard.keys.rehash_step(1);
-                shard.expires.rehash_step(1);
                 if shard.expires.is_empty() {
                     break;
                 }
@@ -123,6 +142,37 @@ mod tests {
     use crate::client::NewClient;
     use vireo_store::db::shard_index;
     use vireo_store::value::Value;
+
+    #[test]
+    fn activerehashing_finishes_a_rehash_commands_left_unfinished() {
+        let server = Server::new(vireo_config::Config::default());
+        // Keys of one shard (one hash tag) until its table starts growing.
+        let shard = shard_index(b"{t}");
+        let mut n = 0;
+        loop {
+            let mut s = server.dbs[0].lock(shard);
+            if s.keys.is_rehashing() {
+                break;
+            }
+            s.insert(format!("{{t}}{n}").as_bytes(), Value::string(b"v"));
+            n += 1;
+        }
+        let rehashing = || server.dbs[0].lock(shard).keys.is_rehashing();
+        for _ in 0..100 {
+            rehash_tick(&server, false);
+        }
+        assert!(
+            rehashing(),
+            "the cron moved buckets with activerehashing off"
+        );
+        let mut ticks = 0;
+        while rehashing() {
+            rehash_tick(&server, true);
+            ticks += 1;
+            assert!(ticks < 1000, "the rehash of {n} keys never finished");
+        }
+        assert_eq!(server.dbs[0].lock(shard).keys.len(), n);
+    }
 
     #[test]
     fn active_expiry_waits_for_an_exclusive_command() {

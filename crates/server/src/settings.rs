@@ -46,6 +46,8 @@ pub struct Settings {
     pub output_limits: OutputLimits,
     /// `tracking-table-max-keys`: client-side caching's table limit, 0 for none.
     pub tracking_table_max_keys: u64,
+    /// `activerehashing`: the cron helps rehashes along (`cron::rehash_tick`).
+    pub activerehashing: bool,
     /// `maxmemory` in bytes, 0 for no limit.
     pub maxmemory: u64,
     /// `maxmemory-clients`: bytes, or a percentage of `maxmemory` stored negated; 0 for no
@@ -154,6 +156,7 @@ impl Default for Settings {
             encodings: Encodings::default(),
             output_limits: OutputLimits::from_config(&Config::default()),
             tracking_table_max_keys: 1_000_000,
+            activerehashing: true,
             maxmemory: 0,
             maxmemory_clients: 0,
             maxmemory_policy: crate::evict::Policy::NoEviction,
@@ -213,6 +216,7 @@ impl Settings {
                 _ => unreachable!("maxmemory holds a byte count"),
             },
             maxmemory_clients: c.integer("maxmemory-clients"),
+            activerehashing: c.get_one("activerehashing").as_deref() == Some("yes"),
             maxmemory_policy: crate::evict::Policy::parse(
                 &c.get_one("maxmemory-policy").unwrap_or_default(),
             ),

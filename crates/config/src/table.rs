@@ -267,7 +267,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("io-threads-do-reads", &[], Bool, "no", IMM, NotYet),
     d("oom-score-adj", &[], Enum(&["no", "yes", "relative", "absolute"]), "no", NO, NotYet),
     d("oom-score-adj-values", &[], OomScoreAdjValues, "0 200 800", NO, NotYet),
-    d("disable-thp", &[], Bool, "yes", IMM, NotYet),
+    d("disable-thp", &[], Bool, "yes", IMM, Implemented),
     // Append only file
     d("appendonly", &[], Bool, "no", NO, Implemented),
     d("appendfilename", &[], Str, "appendonly.aof", IMM, NotYet),

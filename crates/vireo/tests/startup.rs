@@ -509,3 +509,26 @@ fn midaz_compose_command() {
     assert!(info.contains("aof_last_write_status:err"), "{info}");
     assert!(server.output().contains("does not write an AOF yet"));
 }
+
+/// `THP_enabled` of a process, from /proc (Linux 5.0 and later).
+fn thp_enabled(pid: u32) -> Option<bool> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let value = status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))?;
+    Some(value.trim() == "1")
+}
+
+/// `disable-thp yes`, the default, turns transparent huge pages off for the process;
+/// `no` leaves them to the system's setting.
+#[test]
+fn disable_thp_turns_huge_pages_off_for_the_process() {
+    if thp_enabled(std::process::id()).is_none() {
+        eprintln!("no THP_enabled in /proc/self/status on this kernel: skipped");
+        return;
+    }
+    let default = common::Server::vireo(&[]);
+    assert_eq!(thp_enabled(default.pid()), Some(false));
+    let kept = common::Server::vireo(&["--disable-thp", "no"]);
+    assert_eq!(thp_enabled(kept.pid()), thp_enabled(std::process::id()));
+}

@@ -257,8 +257,8 @@ pub static DIRECTIVES: &[Directive] = &[
     d("active-expire-effort", &[], int(1, 10), "1", NO, Implemented),
     // Lazy freeing
     d("lazyfree-lazy-eviction", &[], Bool, "no", NO, Implemented),
-    d("lazyfree-lazy-expire", &[], Bool, "no", NO, NotYet),
-    d("lazyfree-lazy-server-del", &[], Bool, "no", NO, NotYet),
+    d("lazyfree-lazy-expire", &[], Bool, "no", NO, Implemented),
+    d("lazyfree-lazy-server-del", &[], Bool, "no", NO, Implemented),
     d("replica-lazy-flush", &["slave-lazy-flush"], Bool, "no", NO, NotYet),
     d("lazyfree-lazy-user-del", &[], Bool, "no", NO, Implemented),
     d("lazyfree-lazy-user-flush", &[], Bool, "no", NO, Implemented),

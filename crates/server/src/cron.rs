@@ -117,8 +117,8 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
                     }
                 });
                 for key in &expired {
-                    shard.remove(key);
-                    server.key_expired(db_index, key);
+                    let value = shard.remove(key);
+                    server.key_expired(db_index, key, value);
                     if !server.tracking.idle() {
                         server.tracking.key_changed(server, key, 0);
                     }

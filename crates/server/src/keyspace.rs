@@ -147,8 +147,8 @@ impl<'a> Keyspace<'a> {
         if self.server.pause.is_paused(now) {
             return true;
         }
-        self.shard(key).remove(key);
-        self.server.key_expired(self.db_index, key);
+        let value = self.shard(key).remove(key);
+        self.server.key_expired(self.db_index, key, value);
         self.signal_tracking(key);
         true
     }
@@ -314,11 +314,20 @@ impl<'a> Keyspace<'a> {
         self.expire_if_needed(key);
         value.set_lru(self.store_clock(key));
         let shard = self.shard(key);
-        if shard.insert(key, value).is_some() {
-            shard.persist(key);
-        } else {
-            self.added(key);
+        match shard.insert(key, value) {
+            Some(old) => {
+                shard.persist(key);
+                self.free_deleted(old);
+            }
+            None => self.added(key),
         }
+    }
+
+    /// Frees a value this view replaced or deleted for a command (Redis's dbOverwrite and
+    /// dbDelete): on the lazyfree thread when big and `lazyfree-lazy-server-del` is on.
+    pub fn free_deleted(&self, value: Value) {
+        let server = self.server;
+        crate::lazyfree::free_deleted(value, || server.settings.read().lazyfree_lazy_server_del);
     }
 
     /// Stores a value, keeping the TTL of the key it replaces (SET KEEPTTL, in-place edits).
@@ -326,8 +335,9 @@ impl<'a> Keyspace<'a> {
         self.signal_if_waited(key);
         self.expire_if_needed(key);
         value.set_lru(self.store_clock(key));
-        if self.shard(key).insert(key, value).is_none() {
-            self.added(key);
+        match self.shard(key).insert(key, value) {
+            Some(old) => self.free_deleted(old),
+            None => self.added(key),
         }
     }
 

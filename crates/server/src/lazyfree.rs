@@ -87,6 +87,17 @@ pub fn free_value(value: Value) {
     }
 }
 
+/// Frees a value the server deleted by itself (an expired key under
+/// `lazyfree-lazy-expire`, a key a command overwrote or deleted under
+/// `lazyfree-lazy-server-del`): on the lazyfree thread when it is big and `lazy()` says so,
+/// else in place. The setting is read only for a big value.
+pub fn free_deleted(value: Value, lazy: impl FnOnce() -> bool) {
+    // Strings first: the common overwrite, always one allocation at most.
+    if !value.is_string() && free_effort(&value) > LAZYFREE_THRESHOLD && lazy() {
+        free_later(value, 1);
+    }
+}
+
 /// Frees an evicted value of about `bytes` like `free_value`; while it waits for the
 /// thread its bytes count in [`pending_bytes`], which eviction leaves out of the memory
 /// it compares with `maxmemory` (they are as good as freed).

@@ -162,8 +162,12 @@ impl Server {
 
     /// A key was found expired and deleted (lazily or by the active cycle), its shard
     /// still locked: counted, notified (`expired`), and propagated as a DEL of its own
-    /// (UNLINK with `lazyfree-lazy-expire`), as Redis does.
-    pub fn key_expired(&self, db: usize, key: &[u8]) {
+    /// (UNLINK with `lazyfree-lazy-expire`), as Redis does. Its value, if given, is freed
+    /// on the lazyfree thread when big and `lazyfree-lazy-expire` is on.
+    pub fn key_expired(&self, db: usize, key: &[u8], value: Option<vireo_store::Value>) {
+        if let Some(value) = value {
+            lazyfree::free_deleted(value, || self.settings.read().lazyfree_lazy_expire);
+        }
         Stats::add(&self.stats.expired_keys, 1);
         self.notify(notify::class::EXPIRED, "expired", key, db);
         if self.propagation.active() {

@@ -285,8 +285,8 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
         // (Not during a CLIENT PAUSE: the dataset must not change.)
         if !ctx.server.pause.is_paused(ctx.now_ms) {
             for key in expired.drain(..) {
-                shard.remove(key.as_slice());
-                ctx.server.key_expired(db_index, key.as_slice());
+                let value = shard.remove(key.as_slice());
+                ctx.server.key_expired(db_index, key.as_slice(), value);
             }
         }
         expired.clear();
@@ -365,8 +365,8 @@ fn randomkey(ctx: &mut Ctx) -> CmdResult {
                     continue;
                 }
             } else {
-                shard.remove(key.as_slice());
-                ctx.server.key_expired(db_index, key.as_slice());
+                let value = shard.remove(key.as_slice());
+                ctx.server.key_expired(db_index, key.as_slice(), value);
                 continue;
             }
         }
@@ -520,7 +520,9 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
             ctx.reply.int(0);
             return Ok(());
         }
-        ctx.db.remove(dst);
+        if let Some(old) = ctx.db.remove(dst) {
+            ctx.db.free_deleted(old);
+        }
     }
     let expire = ctx.db.expire_at(src);
     let value = ctx
@@ -633,7 +635,9 @@ fn copy_value<'s>(
         if !replace {
             return false;
         }
-        to.remove(dst);
+        if let Some(old) = to.remove(dst) {
+            to.free_deleted(old);
+        }
     }
     to.set(dst, value);
     if let Some(at) = expire {

@@ -1,7 +1,7 @@
 //! The lazyfree directives for deletions the server makes by itself, checked through INFO's
 //! `lazyfreed_objects` on vireo-server and redis-server alike:
 //! - `lazyfree-lazy-server-del`: a key a command overwrites (SET) or deletes to make room
-//!   (RENAME, COPY REPLACE);
+//!   (RENAME, COPY REPLACE, a store command with an empty result);
 //! - `lazyfree-lazy-expire`: a key that expired.
 //!
 //! A value is freed in the background only when freeing it is worth a hand-over, as in
@@ -80,9 +80,14 @@ fn server_deletions_free_in_the_background_with_lazyfree_lazy_server_del() {
         big_hash(&mut c, "h");
         assert_eq!(c.cmd(&["COPY", "dst", "h", "REPLACE"]), int(1));
         wait_lazyfreed(&mut c, 3, &format!("{kind:?} COPY"));
+        // A store command whose result is empty deletes its destination.
+        big_hash(&mut c, "h");
+        assert_eq!(c.cmd(&["SINTERSTORE", "h", "none", "nothing"]), int(0));
+        wait_lazyfreed(&mut c, 4, &format!("{kind:?} SINTERSTORE"));
         // A small value is freed in place whatever the setting.
         assert_eq!(c.cmd(&["SET", "h", "y"]), ok());
-        assert_eq!(lazyfreed(&mut c), 3, "{kind:?}");
+        assert_eq!(c.cmd(&["SET", "h", "z"]), ok());
+        assert_eq!(lazyfreed(&mut c), 4, "{kind:?}");
     }
 }
 

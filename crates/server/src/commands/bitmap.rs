@@ -193,7 +193,8 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
         ctx.db.set(dest, Value::raw(result));
         ctx.dirty(1);
         ctx.modified(dest, class::STRING, "set");
-    } else if ctx.db.remove(dest).is_some() {
+    } else if let Some(old) = ctx.db.remove(dest) {
+        ctx.db.free_deleted(old);
         ctx.dirty(1);
         ctx.modified(dest, class::GENERIC, "del");
     }

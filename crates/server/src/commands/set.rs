@@ -513,7 +513,8 @@ fn store(ctx: &mut Ctx, result: Option<Set>, event: &str) -> CmdResult {
         }
         None => {
             ctx.reply.int(0);
-            if ctx.db.remove(dst).is_some() {
+            if let Some(old) = ctx.db.remove(dst) {
+                ctx.db.free_deleted(old);
                 ctx.modified(dst, class::GENERIC, "del");
                 ctx.dirty(1);
             }

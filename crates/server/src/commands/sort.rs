@@ -362,7 +362,8 @@ fn finish(ctx: &mut Ctx, db: &mut Keyspace, opts: &Options, items: Vec<Item>) ->
         db.signal_modified(dest);
         ctx.notify(class::LIST, "sortstore", dest);
         ctx.dirty(stored as u64);
-    } else if db.remove(dest).is_some() {
+    } else if let Some(old) = db.remove(dest) {
+        db.free_deleted(old);
         db.signal_modified(dest);
         ctx.notify(class::GENERIC, "del", dest);
         ctx.dirty(1);

@@ -642,7 +642,8 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: Option<ZSet>, event: &str) {
             ctx.reply.int(n as i64);
         }
         None => {
-            if ctx.db.remove(dst).is_some() {
+            if let Some(old) = ctx.db.remove(dst) {
+                ctx.db.free_deleted(old);
                 ctx.modified(dst, class::GENERIC, "del");
                 ctx.dirty(1);
             }

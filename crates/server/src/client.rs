@@ -282,6 +282,19 @@ pub struct NewClient {
     pub unix_path: Option<String>,
 }
 
+impl NewClient {
+    /// A client with no socket (`LocalClient`, tests), shown at `addr`.
+    pub fn without_socket(addr: &str) -> NewClient {
+        let addr = addr.parse().expect("a valid address");
+        NewClient {
+            addr,
+            laddr: addr,
+            fd: -1,
+            unix_path: None,
+        }
+    }
+}
+
 impl Clients {
     /// Adds an accepted connection, which must hold a slot from `try_reserve`.
     pub fn register(&self, conn: NewClient, now_ms: i64) -> Arc<ClientHandle> {

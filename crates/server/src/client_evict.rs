@@ -167,13 +167,7 @@ mod tests {
     }
 
     fn connect(server: &Server, query_bytes: usize) -> std::sync::Arc<ClientHandle> {
-        let addr = "127.0.0.1:1".parse().unwrap();
-        let conn = NewClient {
-            addr,
-            laddr: addr,
-            fd: -1,
-            unix_path: None,
-        };
+        let conn = NewClient::without_socket("127.0.0.1:1");
         let handle = server.clients.register(conn, 0);
         handle.buffers.record(query_bytes, query_bytes, 0, 0);
         handle

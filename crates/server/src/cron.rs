@@ -207,15 +207,9 @@ mod tests {
         let dynamic = if dynamic { &b"yes"[..] } else { b"no" };
         config.set(&[(b"dynamic-hz", dynamic)]).unwrap();
         let server = Server::new(config);
-        let addr = "127.0.0.1:1".parse().unwrap();
         for _ in 0..clients {
             assert!(server.clients.try_reserve(usize::MAX));
-            let conn = NewClient {
-                addr,
-                laddr: addr,
-                fd: -1,
-                unix_path: None,
-            };
+            let conn = NewClient::without_socket("127.0.0.1:1");
             server.clients.register(conn, 0);
         }
         server

@@ -20,13 +20,7 @@ impl LocalClient {
     /// Registers a client (counted in CLIENT LIST and maxclients like any other), already
     /// authenticated, speaking RESP2.
     pub fn new(server: Arc<Server>) -> LocalClient {
-        let addr = "127.0.0.1:0".parse().expect("a valid address");
-        let conn = NewClient {
-            addr,
-            laddr: addr,
-            fd: -1,
-            unix_path: None,
-        };
+        let conn = NewClient::without_socket("127.0.0.1:0");
         server.clients.try_reserve(usize::MAX);
         let handle = server.clients.register(conn, crate::unix_ms());
         LocalClient {

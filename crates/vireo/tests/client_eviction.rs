@@ -16,17 +16,7 @@ fn both() -> [Server; 2] {
 }
 
 fn info_field(c: &mut RawClient, section: &str, field: &str) -> u64 {
-    let text = match c.cmd(&["INFO", section]) {
-        Reply::Bulk(Some(text)) => String::from_utf8(text).unwrap(),
-        other => panic!("INFO answered {other:?}"),
-    };
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-        .trim()
-        .parse()
-        .unwrap()
+    c.info_number(section, field)
 }
 
 /// A client that is never evicted, to configure the server and look at it.

@@ -16,17 +16,7 @@ const VALUE_LEN: usize = 1000;
 
 /// A numeric field of INFO.
 fn info(c: &mut RawClient, section: &str, field: &str) -> u64 {
-    let text = match c.cmd(&["INFO", section]) {
-        Reply::Bulk(Some(text)) => String::from_utf8(text).unwrap(),
-        other => panic!("INFO answered {other:?}"),
-    };
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-        .trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("{field}: {e}"))
+    c.info_number(section, field)
 }
 
 fn used_memory(c: &mut RawClient) -> u64 {

@@ -11,7 +11,7 @@
 mod common;
 
 use common::reply::{int, ok};
-use common::{RawClient, Reply, Server};
+use common::{RawClient, Server};
 use std::time::{Duration, Instant};
 
 fn both() -> [Server; 2] {
@@ -19,16 +19,7 @@ fn both() -> [Server; 2] {
 }
 
 fn lazyfreed(c: &mut RawClient) -> u64 {
-    let text = match c.cmd(&["INFO", "memory"]) {
-        Reply::Bulk(Some(text)) => String::from_utf8(text).unwrap(),
-        other => panic!("INFO answered {other:?}"),
-    };
-    text.lines()
-        .find_map(|l| l.strip_prefix("lazyfreed_objects:"))
-        .expect("lazyfreed_objects in INFO memory")
-        .trim()
-        .parse()
-        .unwrap()
+    c.info_number("memory", "lazyfreed_objects")
 }
 
 /// Waits for the background thread to have freed `n` objects in all; fails after 10 s.

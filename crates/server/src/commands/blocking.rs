@@ -308,13 +308,7 @@ mod tests {
     use vireo_resp::Reply;
 
     fn client(server: &Server, deny_blocking: bool) -> Client {
-        let addr = "127.0.0.1:1".parse().unwrap();
-        let conn = NewClient {
-            addr,
-            laddr: addr,
-            fd: -1,
-            unix_path: None,
-        };
+        let conn = NewClient::without_socket("127.0.0.1:1");
         assert!(server.clients.try_reserve(usize::MAX));
         let mut client = Client::new(server.clients.register(conn, 0), true);
         client.deny_blocking = deny_blocking;

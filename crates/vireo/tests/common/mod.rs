@@ -622,6 +622,21 @@ impl RawClient {
         self.read_reply()
     }
 
+    /// A numeric field of `INFO section`; panics if it is missing or not a number.
+    pub fn info_number(&mut self, section: &str, field: &str) -> u64 {
+        let text = match self.cmd(&["INFO", section]) {
+            Reply::Bulk(Some(text)) => String::from_utf8(text).expect("INFO is text"),
+            other => panic!("INFO answered {other:?}"),
+        };
+        let prefix = format!("{field}:");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{field}: {e}"))
+    }
+
     /// Like [`RawClient::command`], panicking on I/O errors.
     pub fn cmd(&mut self, args: &[&str]) -> Reply {
         self.command(args)

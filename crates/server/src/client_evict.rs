@@ -18,6 +18,12 @@
 //! subscriber that does not read), and so does a CONFIG SET of either directive. A closing
 //! connection takes its figure out (`forget`).
 //!
+//! **Recent peaks.** The cron also records, in one of eight one-second slots, the largest
+//! input (query buffer and held arguments) and output (what waits for the socket, and
+//! messages on their way) of any client; INFO's `client_recent_max_input_buffer` and
+//! `client_recent_max_output_buffer` are the largest over the slots. The slot after the
+//! current one is cleared each tick, so a peak stays visible for seven seconds, as in Redis.
+//!
 //! **Evicting** happens right after a re-count that brought the total to the limit. The
 //! victims are chosen from a snapshot of the clients sorted by their counted memory; each
 //! is logged as Redis logs it (`Evicting client: ` and its CLIENT LIST line), its figure is
@@ -40,7 +46,13 @@ pub struct ClientMemory {
     evicted: AtomicU64,
     /// One eviction pass at a time; a re-count that finds one running leaves it the work.
     pass: Mutex<()>,
+    /// Largest input and output buffer of any client, per second slot (`track_peaks`).
+    peak_input: [AtomicUsize; PEAK_SLOTS],
+    peak_output: [AtomicUsize; PEAK_SLOTS],
 }
+
+/// Seconds a buffer peak counts as recent (Redis's CLIENTS_PEAK_MEM_USAGE_SLOTS).
+const PEAK_SLOTS: usize = 8;
 
 /// The eviction limit in bytes that `settings` ask for, 0 for none (Redis's
 /// getClientEvictionLimit).
@@ -99,6 +111,38 @@ impl ClientMemory {
         if self.total.load(Ordering::Relaxed) >= limit {
             self.evict(server, limit);
         }
+    }
+
+    /// Records the clients' largest input and output buffers in the current second's slot,
+    /// clearing the slot that comes next (the cron, every tick).
+    pub fn track_peaks(&self, server: &Server, unix_secs: u64) {
+        let slot = unix_secs as usize % PEAK_SLOTS;
+        let next = (slot + 1) % PEAK_SLOTS;
+        self.peak_input[next].store(0, Ordering::Relaxed);
+        self.peak_output[next].store(0, Ordering::Relaxed);
+        for client in server.clients.all() {
+            let (input, output) = crate::commands::client::buffer_usage(&client);
+            self.peak_input[slot].fetch_max(input, Ordering::Relaxed);
+            self.peak_output[slot].fetch_max(output, Ordering::Relaxed);
+        }
+    }
+
+    /// `client_recent_max_input_buffer`.
+    pub fn recent_max_input(&self) -> usize {
+        self.peak_input
+            .iter()
+            .map(|p| p.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// `client_recent_max_output_buffer`.
+    pub fn recent_max_output(&self) -> usize {
+        self.peak_output
+            .iter()
+            .map(|p| p.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Takes a closing connection's figure out of the total.
@@ -220,6 +264,25 @@ mod tests {
         server.client_memory.forget(&a);
         server.client_memory.forget(&c);
         assert_eq!(server.client_memory.total.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn buffer_peaks_stay_recent_for_seven_seconds() {
+        let server = server("0");
+        let big = connect(&server, 1_000_000);
+        let memory = &server.client_memory;
+        memory.track_peaks(&server, 100);
+        assert_eq!(memory.recent_max_input(), 1_000_000);
+        assert_eq!(memory.recent_max_output(), 0);
+        server.clients.unregister(big.id);
+        // Six seconds on, the peak of second 100 is still there; at the seventh, its slot
+        // is cleared, being the next to reuse.
+        for second in 101..107 {
+            memory.track_peaks(&server, second);
+        }
+        assert_eq!(memory.recent_max_input(), 1_000_000);
+        memory.track_peaks(&server, 107);
+        assert_eq!(memory.recent_max_input(), 0);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub async fn run(server: Arc<Server>) {
         // maxmemory-clients: idle clients and output piling up for a client that does not
         // read are counted here.
         server.client_memory.update_all(&server);
+        server
+            .client_memory
+            .track_peaks(&server, crate::unix_ms() as u64 / 1000);
         // BCAST invalidations of keys that expired, or that no connection sent yet.
         server.tracking.send_broadcasts(&server);
     }

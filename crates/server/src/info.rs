@@ -10,8 +10,6 @@
 //!
 //! - server: `redis_build_id`, `atomicvar_api`, `gcc_version` (Vireo is not built from C
 //!   sources; `vireo_version` identifies the build);
-//! - clients: `client_recent_max_input_buffer`, `client_recent_max_output_buffer` (not
-//!   tracked per client yet);
 //! - memory: `used_memory_overhead`, `used_memory_startup`, `used_memory_dataset`,
 //!   `used_memory_dataset_perc` (no per-structure accounting yet),
 //!   every `*lua*`, `*scripts*`, `*functions*`, `*vm*` and `number_of_*` field (no scripting
@@ -174,6 +172,11 @@ fn clients_section(server: &Server, out: &mut String) {
     field!(out, "connected_clients", "{}", server.clients.count());
     field!(out, "cluster_connections", "0");
     field!(out, "maxclients", "{}", server.settings.read().maxclients);
+    let memory = &server.client_memory;
+    let input = memory.recent_max_input();
+    field!(out, "client_recent_max_input_buffer", "{input}");
+    let output = memory.recent_max_output();
+    field!(out, "client_recent_max_output_buffer", "{output}");
     let blocking = &server.blocking;
     // Clients waiting for a CLIENT PAUSE to end count as blocked, as in Redis.
     let blocked = blocking.blocked_clients() + server.pause.waiting();

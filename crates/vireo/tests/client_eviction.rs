@@ -249,3 +249,49 @@ fn an_unread_subscriber_is_evicted_like_redis() {
         );
     }
 }
+
+/// Waits until a numeric INFO field reaches `at_least`; fails after 10 s.
+fn wait_info(c: &mut RawClient, section: &str, field: &str, at_least: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(c, section, field) < at_least {
+        assert!(
+            Instant::now() < deadline,
+            "{field} never reached {at_least}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// INFO clients shows the largest recent input and output buffers: a half-sent 2 MB
+/// argument, and 4 MB of messages waiting for a subscriber that does not read.
+#[test]
+fn info_shows_recent_buffer_peaks_like_redis() {
+    for s in [
+        Server::vireo(&["--client-output-buffer-limit", "pubsub 0 0 0"]),
+        Server::redis(&["--client-output-buffer-limit", "pubsub 0 0 0"]),
+    ] {
+        let kind = s.kind();
+        let mut c = s.raw();
+        let mut holder = named(&s, "holder");
+        holder.send(&partial_set("a", 2 * MB, 10)).unwrap();
+        wait_info(
+            &mut c,
+            "clients",
+            "client_recent_max_input_buffer",
+            2 * MB as u64 - 10,
+        );
+        let mut sub = s.raw();
+        assert!(!sub.cmd(&["SUBSCRIBE", "slow"]).is_error());
+        let payload = "x".repeat(64 * 1024);
+        // 16 MB published: more than the sockets take, so some waits in the server.
+        for _ in 0..256 {
+            assert_eq!(c.cmd(&["PUBLISH", "slow", &payload]), int(1), "{kind:?}");
+        }
+        wait_info(
+            &mut c,
+            "clients",
+            "client_recent_max_output_buffer",
+            MB as u64,
+        );
+    }
+}

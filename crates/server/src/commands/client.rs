@@ -233,6 +233,18 @@ fn tot_mem(qbuf_total: usize, argv_mem: usize, multi_mem: usize, rbs: usize, ome
         + omem
 }
 
+/// A connection's input (query buffer and the arguments it holds) and output (what waits
+/// for its socket, and messages on their way) in bytes, for INFO's
+/// `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
+pub(crate) fn buffer_usage(client: &ClientHandle) -> (usize, usize) {
+    let buffers = &client.buffers;
+    let input = buffers.query_len.load(Ordering::Relaxed)
+        + buffers.query_free.load(Ordering::Relaxed)
+        + client.argv_mem.load(Ordering::Relaxed);
+    let (obl, _, omem, _) = pending_output(client);
+    (input, obl + omem)
+}
+
 /// The memory a connection holds between two commands, as CLIENT LIST's `tot-mem` shows it
 /// to another connection (what `maxmemory-clients` counts, and INFO's `mem_clients_normal`).
 pub(crate) fn memory_of(client: &ClientHandle) -> usize {

@@ -90,7 +90,9 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
     let budget = Duration::from_micros(1_000_000 * (25 + 2 * effort as u64) / 100 / hz as u64);
     let start = Instant::now();
     let now = crate::unix_ms();
-    for (db_index, db) in server.dbs.iter().enumerate() {
+    // For INFO: keys sampled and found expired, and whether the budget ran out.
+    let (mut total_sampled, mut total_expired, mut capped) = (0u64, 0u64, false);
+    'dbs: for (db_index, db) in server.dbs.iter().enumerate() {
         for shard_index in 0..SHARDS {
             // Like a command, the cycle passes the exclusive gate shared before it locks:
             // a command that runs exclusively (MOVE, SWAPDB, FLUSHDB, an exclusive
@@ -127,8 +129,11 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
                     }
                 }
                 drop(shard);
+                total_sampled += sampled as u64;
+                total_expired += expired.len() as u64;
                 if start.elapsed() > budget {
-                    return;
+                    capped = true;
+                    break 'dbs;
                 }
                 // Stop on this shard once few of its keys turned out expired.
                 if sampled == 0 || expired.len() * 100 / sampled <= 25 - effort {
@@ -137,6 +142,10 @@ pub fn active_expire_cycle(server: &Server, hz: u32) {
             }
         }
     }
+    let micros = start.elapsed().as_micros() as u64;
+    server
+        .stats
+        .record_expire_cycle(total_sampled, total_expired, micros, capped);
 }
 
 #[cfg(test)]

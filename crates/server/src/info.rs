@@ -15,9 +15,8 @@
 //!   every `*lua*`, `*scripts*`, `*functions*`, `*vm*` and `number_of_*` field (no scripting
 //!   yet);
 //! - persistence: the `aof_*` size fields Redis adds while AOF is on (no AOF is written);
-//! - stats: `expired_stale_perc`, `expired_time_cap_reached_count`,
-//!   `expire_cycle_cpu_milliseconds`, `total_reads_processed`, `total_writes_processed`,
-//!   `io_threaded_reads_processed`, `io_threaded_writes_processed`, `reply_buffer_shrinks`,
+//! - stats: `io_threaded_reads_processed`, `io_threaded_writes_processed` (Vireo has no
+//!   I/O threads in Redis's sense: every worker reads, runs and writes), `reply_buffer_shrinks`,
 //!   `reply_buffer_expands`, the 7.2 `eventloop_*` and `acl_access_denied_*` fields (not
 //!   counted yet);
 //! - the `latencystats` section (no per-command latency histograms yet).
@@ -457,6 +456,24 @@ fn stats_section(server: &Server, out: &mut String) {
         field!(out, name, "0");
     }
     field!(out, "expired_keys", "{}", Stats::get(&s.expired_keys));
+    field!(
+        out,
+        "expired_stale_perc",
+        "{:.2}",
+        s.expired_stale_ratio() * 100.0
+    );
+    field!(
+        out,
+        "expired_time_cap_reached_count",
+        "{}",
+        Stats::get(&s.expired_time_cap_reached_count)
+    );
+    field!(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        "{}",
+        Stats::get(&s.expire_cycle_time_used_us) / 1000
+    );
     let eviction = &server.eviction;
     let (exceeded_total, exceeded_now) = eviction.exceeded_ms(crate::unix_us());
     field!(out, "evicted_keys", "{}", eviction.evicted_keys());
@@ -508,11 +525,22 @@ fn stats_section(server: &Server, out: &mut String) {
     field!(out, "dump_payload_sanitizations", "0");
     field!(
         out,
+        "total_reads_processed",
+        "{}",
+        Stats::get(&s.total_reads_processed)
+    );
+    field!(
+        out,
+        "total_writes_processed",
+        "{}",
+        Stats::get(&s.total_writes_processed)
+    );
+    field!(
+        out,
         "client_query_buffer_limit_disconnections",
         "{}",
         Stats::get(&s.client_qbuf_limit_disconnections)
     );
-    // No output buffer limits are enforced yet.
     field!(
         out,
         "client_output_buffer_limit_disconnections",

@@ -145,3 +145,64 @@ fn scan_does_not_return_expired_keys() {
     }
     assert_eq!(seen, vec!["live".to_string()]);
 }
+
+/// INFO stats on the active cycle: once it has deleted every expired key, it has taken
+/// some time, and the stale estimate is a percentage with two decimals. Read from
+/// vireo-server and redis-server alike.
+#[test]
+fn info_reports_the_active_cycle_like_redis() {
+    for s in [Server::vireo(&[]), Server::redis(&[])] {
+        let kind = s.kind();
+        let mut raw = s.raw();
+        let mut con = s.client();
+        for i in 0..2000 {
+            let key = format!("k{i}");
+            let _: () = con.set(&key, "v").unwrap();
+            assert_eq!(int(&mut con, &["PEXPIRE", &key, "1"]), 1);
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while int(&mut con, &["DBSIZE"]) > 0 {
+            assert!(Instant::now() < deadline, "{kind:?}: keys not reclaimed");
+            thread::sleep(Duration::from_millis(20));
+        }
+        let text = match raw.cmd(&["INFO", "stats"]) {
+            common::Reply::Bulk(Some(t)) => String::from_utf8(t).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        let field = |name: &str| -> String {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                .unwrap_or_else(|| panic!("{kind:?}: no {name}"))
+                .trim()
+                .to_string()
+        };
+        let stale = field("expired_stale_perc");
+        let (whole, decimals) = stale.split_once('.').expect("two decimals");
+        assert!(
+            whole.parse::<u32>().unwrap() <= 100 && decimals.len() == 2,
+            "{stale}"
+        );
+        field("expired_time_cap_reached_count")
+            .parse::<u64>()
+            .unwrap();
+        field("expire_cycle_cpu_milliseconds")
+            .parse::<u64>()
+            .unwrap();
+        // Each round trip is one read and one write for the server.
+        let reads = raw.info_number("stats", "total_reads_processed");
+        let writes = raw.info_number("stats", "total_writes_processed");
+        for _ in 0..5 {
+            raw.cmd(&["PING"]);
+        }
+        assert!(
+            raw.info_number("stats", "total_reads_processed") >= reads + 6,
+            "{kind:?}"
+        );
+        assert!(
+            raw.info_number("stats", "total_writes_processed") >= writes + 6,
+            "{kind:?}"
+        );
+        assert_eq!(raw.cmd(&["CONFIG", "RESETSTAT"]), common::reply::ok());
+        assert_eq!(raw.info_number("stats", "expire_cycle_cpu_milliseconds"), 0);
+    }
+}

@@ -90,7 +90,10 @@ where
         };
         match read {
             Ok(0) | Err(_) => break,
-            Ok(n) => Stats::add(&server.stats.net_input_bytes, n as u64),
+            Ok(n) => {
+                Stats::add(&server.stats.net_input_bytes, n as u64);
+                Stats::add(&server.stats.total_reads_processed, 1);
+            }
         }
         // maxmemory-clients: a query buffer filling with a large argument counts now.
         if server.client_memory.limited() {
@@ -282,6 +285,7 @@ where
             .await;
     };
     Stats::add(&server.stats.net_output_bytes, reply.len() as u64);
+    Stats::add(&server.stats.total_writes_processed, 1);
     let mut write = std::pin::pin!(stream.write_all(&reply.buf));
     // On a socket with room the write completes at once: that output never waited, and
     // CLIENT LIST must not show it as waiting (the client may have read it before the

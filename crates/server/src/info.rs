@@ -91,6 +91,11 @@ macro_rules! field {
     }};
 }
 
+/// A `name:count` line for a counter of `Stats`.
+fn counter(out: &mut String, name: &str, value: &std::sync::atomic::AtomicU64) {
+    field!(out, name, "{}", Stats::get(value));
+}
+
 fn section(server: &Server, name: &str, out: &mut String) {
     match name {
         "server" => server_section(server, out),
@@ -415,58 +420,36 @@ fn stats_section(server: &Server, out: &mut String) {
     let s = &server.stats;
     let rates = METRICS.lock().rates();
     out.push_str("# Stats\r\n");
-    field!(
+    counter(
         out,
         "total_connections_received",
-        "{}",
-        Stats::get(&s.total_connections_received)
+        &s.total_connections_received,
     );
-    field!(
-        out,
-        "total_commands_processed",
-        "{}",
-        Stats::get(&s.total_commands_processed)
-    );
+    counter(out, "total_commands_processed", &s.total_commands_processed);
     field!(out, "instantaneous_ops_per_sec", "{}", rates.ops_per_sec);
-    field!(
-        out,
-        "total_net_input_bytes",
-        "{}",
-        Stats::get(&s.net_input_bytes)
-    );
-    field!(
-        out,
-        "total_net_output_bytes",
-        "{}",
-        Stats::get(&s.net_output_bytes)
-    );
+    counter(out, "total_net_input_bytes", &s.net_input_bytes);
+    counter(out, "total_net_output_bytes", &s.net_output_bytes);
     field!(out, "total_net_repl_input_bytes", "0");
     field!(out, "total_net_repl_output_bytes", "0");
     field!(out, "instantaneous_input_kbps", "{:.2}", rates.input_kbps);
     field!(out, "instantaneous_output_kbps", "{:.2}", rates.output_kbps);
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
-    field!(
-        out,
-        "rejected_connections",
-        "{}",
-        Stats::get(&s.rejected_connections)
-    );
+    counter(out, "rejected_connections", &s.rejected_connections);
     for name in ["sync_full", "sync_partial_ok", "sync_partial_err"] {
         field!(out, name, "0");
     }
-    field!(out, "expired_keys", "{}", Stats::get(&s.expired_keys));
+    counter(out, "expired_keys", &s.expired_keys);
     field!(
         out,
         "expired_stale_perc",
         "{:.2}",
         s.expired_stale_ratio() * 100.0
     );
-    field!(
+    counter(
         out,
         "expired_time_cap_reached_count",
-        "{}",
-        Stats::get(&s.expired_time_cap_reached_count)
+        &s.expired_time_cap_reached_count,
     );
     field!(
         out,
@@ -486,8 +469,8 @@ fn stats_section(server: &Server, out: &mut String) {
     field!(out, "total_eviction_exceeded_time", "{exceeded_total}");
     field!(out, "current_eviction_exceeded_time", "{exceeded_now}");
     // No fork, MIGRATE, replicas or defragmentation yet.
-    field!(out, "keyspace_hits", "{}", Stats::get(&s.keyspace_hits));
-    field!(out, "keyspace_misses", "{}", Stats::get(&s.keyspace_misses));
+    counter(out, "keyspace_hits", &s.keyspace_hits);
+    counter(out, "keyspace_misses", &s.keyspace_misses);
     let pubsub = &server.pubsub;
     field!(out, "pubsub_channels", "{}", pubsub.len(Kind::Channel));
     field!(out, "pubsub_patterns", "{}", pubsub.len(Kind::Pattern));
@@ -510,42 +493,20 @@ fn stats_section(server: &Server, out: &mut String) {
     field!(out, "tracking_total_keys", "{keys}");
     field!(out, "tracking_total_items", "{items}");
     field!(out, "tracking_total_prefixes", "{prefixes}");
-    field!(
-        out,
-        "unexpected_error_replies",
-        "{}",
-        Stats::get(&s.unexpected_error_replies)
-    );
-    field!(
-        out,
-        "total_error_replies",
-        "{}",
-        Stats::get(&s.total_error_replies)
-    );
+    counter(out, "unexpected_error_replies", &s.unexpected_error_replies);
+    counter(out, "total_error_replies", &s.total_error_replies);
     field!(out, "dump_payload_sanitizations", "0");
-    field!(
-        out,
-        "total_reads_processed",
-        "{}",
-        Stats::get(&s.total_reads_processed)
-    );
-    field!(
-        out,
-        "total_writes_processed",
-        "{}",
-        Stats::get(&s.total_writes_processed)
-    );
-    field!(
+    counter(out, "total_reads_processed", &s.total_reads_processed);
+    counter(out, "total_writes_processed", &s.total_writes_processed);
+    counter(
         out,
         "client_query_buffer_limit_disconnections",
-        "{}",
-        Stats::get(&s.client_qbuf_limit_disconnections)
+        &s.client_qbuf_limit_disconnections,
     );
-    field!(
+    counter(
         out,
         "client_output_buffer_limit_disconnections",
-        "{}",
-        Stats::get(&s.client_output_buffer_limit_disconnections)
+        &s.client_output_buffer_limit_disconnections,
     );
 }
 

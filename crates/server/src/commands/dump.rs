@@ -143,7 +143,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     if let Some(old) = ctx.db.remove(key) {
-        free(ctx, old);
+        ctx.db.free_deleted(old);
     }
     let has_field_ttls = matches!(&value, Value::Hash { h, .. } if h.has_field_ttls());
     ctx.db.set(key, value);
@@ -169,22 +169,13 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
 /// RESTORE REPLACE with a TTL already past: the old value goes, as a DEL would remove it.
 fn delete_replaced(ctx: &mut Ctx, key: &[u8]) {
     if let Some(old) = ctx.db.remove(key) {
-        free(ctx, old);
+        ctx.db.free_deleted(old);
     }
     ctx.dirty(1);
     ctx.modified(key, class::GENERIC, "del");
     if ctx.propagating() {
         // DEL whatever lazyfree-lazy-server-del says, as redis-server 7.0 writes it.
         ctx.rewrite_propagated(vec![Bytes::from_static(b"DEL"), ctx.args[1].clone()]);
-    }
-}
-
-/// Frees a replaced value, on the lazyfree thread when it is big and
-/// `lazyfree-lazy-server-del` says so.
-fn free(ctx: &Ctx, old: Value) {
-    let lazy = ctx.server.settings.read().lazyfree_lazy_server_del;
-    if lazy && crate::lazyfree::free_effort(&old) > crate::lazyfree::LAZYFREE_THRESHOLD {
-        crate::lazyfree::free_later(old, 1);
     }
 }
 

@@ -171,9 +171,7 @@ pub(super) fn pexpireat_argv(key: &Bytes, at: i64) -> Vec<Bytes> {
 pub(super) fn delete_expired_now(ctx: &mut Ctx, key: &[u8]) {
     let lazy = ctx.server.settings.read().lazyfree_lazy_expire;
     if let Some(value) = ctx.db.remove(key) {
-        if lazy && crate::lazyfree::free_effort(&value) > crate::lazyfree::LAZYFREE_THRESHOLD {
-            crate::lazyfree::free_later(value, 1);
-        }
+        crate::lazyfree::free_deleted(value, || lazy);
     }
     ctx.dirty(1);
     ctx.modified(key, class::GENERIC, "del");

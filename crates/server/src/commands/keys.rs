@@ -172,10 +172,10 @@ fn delete(ctx: &mut Ctx, unlink: bool) -> CmdResult {
         };
         deleted += 1;
         ctx.modified(key, class::GENERIC, "del");
-        let big = lazyfree::free_effort(&value) > lazyfree::LAZYFREE_THRESHOLD;
-        if big && (unlink || config_yes(ctx.server, "lazyfree-lazy-user-del")) {
-            lazyfree::free_later(value, 1);
-        }
+        let server = ctx.server;
+        lazyfree::free_deleted(value, || {
+            unlink || config_yes(server, "lazyfree-lazy-user-del")
+        });
     }
     ctx.dirty(deleted);
     ctx.reply.int(deleted as i64);

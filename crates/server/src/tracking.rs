@@ -339,12 +339,16 @@ impl Tracking {
 
     /// Sends each BCAST prefix's collected keys, as one message per prefix, to its clients
     /// (without the keys a NOLOOP client changed itself). One load when nothing is pending.
+    ///
+    /// `pending` is cleared only once the messages are queued, under the lock: a
+    /// connection finishing its batch while another thread (the cron, another connection)
+    /// sends its keys waits for the lock, so the messages are in the outboxes before its
+    /// reply goes out; otherwise they could reach their clients after later replies.
     pub fn send_broadcasts(&self, server: &Server) {
-        if !self.pending.load(Ordering::Relaxed) {
+        if !self.pending.load(Ordering::Acquire) {
             return;
         }
         let mut bcast = self.bcast.lock();
-        self.pending.store(false, Ordering::Relaxed);
         for entry in bcast.values_mut() {
             if entry.keys.is_empty() {
                 continue;
@@ -366,6 +370,7 @@ impl Tracking {
                 }
             }
         }
+        self.pending.store(false, Ordering::Release);
     }
 
     /// FLUSHDB / FLUSHALL: the table is emptied and every tracking client, BCAST ones

@@ -274,7 +274,12 @@ fn own_pushes_inside_exec_follow_its_reply() {
         a.cmd(&["SUBSCRIBE", "x"]),
         push(vec![bulk("subscribe"), bulk("x"), int(1)])
     );
-    for args in [&["MULTI"][..], &["FLUSHDB"], &["PUBLISH", "x", "1"], &["PING"]] {
+    for args in [
+        &["MULTI"][..],
+        &["FLUSHDB"],
+        &["PUBLISH", "x", "1"],
+        &["PING"],
+    ] {
         send(&mut a, args);
     }
     send(&mut a, &["EXEC"]);

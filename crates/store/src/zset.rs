@@ -336,6 +336,14 @@ impl ZSet {
         }
     }
 
+    /// Converts a listpack-encoded set to the skiplist encoding (a no-op when it already
+    /// is): what Redis's SORT does to the sorted set it reads, destructively.
+    pub fn convert_to_skiplist(&mut self) {
+        if matches!(self.enc, Encoding::Listpack(_)) {
+            self.convert_to_big(self.len());
+        }
+    }
+
     fn convert_to_big(&mut self, capacity: usize) {
         let mut big = BigZSet::with_capacity(capacity);
         for (member, score) in self.iter() {

@@ -143,10 +143,19 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
         return finish(ctx, &mut db, &opts, Vec::new());
     };
     let is_set = match value {
-        Value::List { .. } | Value::ZSet { .. } => false,
+        Value::List { .. } => false,
+        Value::ZSet { .. } => {
+            // Redis converts a sorted set it sorts to the skiplist encoding, even for
+            // SORT_RO, and OBJECT ENCODING shows it afterwards.
+            if let Some(Value::ZSet { z, .. }) = db.get_mut(key) {
+                z.convert_to_skiplist();
+            }
+            false
+        }
         Value::Set { .. } => true,
         _ => return Err(errors::WRONGTYPE.into()),
     };
+    let value = db.peek(key).expect("the key was just read");
     // A set has no order of its own: when the result is stored, sort it anyway so the
     // stored list does not depend on the set's internal layout.
     if opts.dont_sort && is_set && opts.store.is_some() {

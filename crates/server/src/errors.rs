@@ -2,8 +2,8 @@
 //! the text after the leading `-`.
 
 pub const SYNTAX: &str = "ERR syntax error";
-/// Redis 7.2's refusal of LONG_MIN where it negates a count or rank (LPOS RANK, LREM,
-/// SRANDMEMBER, ZRANDMEMBER, HRANDFIELD).
+/// Redis 7.2's refusal of LONG_MIN where it negates a count or rank (LPOS RANK,
+/// SRANDMEMBER, ZRANDMEMBER, HRANDFIELD; not LREM, whose refusal came with Redis 8.0).
 pub const NOT_LONG_MIN: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// Vireo's own limit (Redis has none and can run out of memory): SRANDMEMBER, HRANDFIELD

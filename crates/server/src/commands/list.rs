@@ -155,7 +155,8 @@ pub(crate) fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
     }
 }
 
-/// An integer that may be any long but LONG_MIN (LREM's count, LPOS's RANK).
+/// An integer that may be any long but LONG_MIN (LPOS's RANK; Redis 7.2 still takes
+/// LONG_MIN as LREM's count, the refusal there came with 8.0).
 fn long_not_min(arg: &[u8]) -> Result<i64, CmdError> {
     match args::int(arg)? {
         i64::MIN => Err(errors::NOT_LONG_MIN.into()),
@@ -530,7 +531,7 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
 /// LREM key count element
 fn lrem(ctx: &mut Ctx) -> CmdResult {
     let (key, element) = (ctx.arg(1), ctx.arg(3));
-    let count = long_not_min(ctx.arg(2))?;
+    let count = args::int(ctx.arg(2))?;
     let config = config(ctx);
     let Some(l) = list_mut(ctx.db.get_mut(key))? else {
         ctx.reply.int(0);

@@ -431,15 +431,16 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         }
         return Ok(());
     }
+    // The count is read before the options are checked, as Redis does.
+    let count = args::int(ctx.arg(2))?;
+    if count == i64::MIN {
+        return Err(errors::NOT_LONG_MIN.into());
+    }
     let with_values = match ctx.args.len() {
         3 => false,
         4 if args::is(ctx.arg(3), "withvalues") => true,
         _ => return Err(errors::SYNTAX.into()),
     };
-    let count = args::int(ctx.arg(2))?;
-    if count == i64::MIN {
-        return Err(errors::NOT_LONG_MIN.into());
-    }
     // A WITHVALUES reply of 2 × count entries must not overflow.
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         return Err(VALUE_OUT_OF_RANGE.into());

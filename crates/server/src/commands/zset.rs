@@ -1276,7 +1276,9 @@ fn intersect(
         let mut acc = weighted(s, *w0);
         for (src, w) in others {
             match src.score(m) {
-                Some(sj) => aggregate.apply(&mut acc, weighted(sj, *w)),
+                // Only the first source's product is settled to 0 when NaN (0 × inf), as
+                // in Redis: a later NaN makes a SUM 0 and leaves a MIN or MAX unchanged.
+                Some(sj) => aggregate.apply(&mut acc, sj * *w),
                 None => return,
             }
         }

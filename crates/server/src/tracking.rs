@@ -373,12 +373,16 @@ impl Tracking {
         self.pending.store(false, Ordering::Release);
     }
 
-    /// FLUSHDB / FLUSHALL: the table is emptied and every tracking client, BCAST ones
-    /// too, is told to drop its whole cache (a null instead of the key array, in the
-    /// tracking client's own protocol). The table is emptied before the messages go, so
-    /// a key read after the flush stays remembered, and the message reaches a client after
-    /// the reply of any read remembered before it.
-    pub fn flushed(&self, server: &Server) {
+    /// FLUSHDB / FLUSHALL by client `writer`: the table is emptied and every tracking
+    /// client, BCAST ones too, is told to drop its whole cache (a null instead of the key
+    /// array, in the tracking client's own protocol). The table is emptied before the
+    /// messages go, so a key read after the flush stays remembered, and the message reaches
+    /// a client after the reply of any read remembered before it.
+    ///
+    /// Clients are told in connection order and the writer last, as Redis (which defers
+    /// the current client's message to after its command): two messages for one redirect
+    /// target arrive in that order.
+    pub fn flushed(&self, server: &Server, writer: u64) {
         if self.keys.load(Ordering::Relaxed) > 0 {
             for part in self.table.iter() {
                 let old = std::mem::take(&mut *part.lock());
@@ -390,10 +394,10 @@ impl Tracking {
         if self.clients.load(Ordering::Relaxed) == 0 {
             return;
         }
-        for client in server.clients.all() {
-            if !client.tracking.is_on() {
-                continue;
-            }
+        let mut clients = server.clients.all();
+        clients.retain(|c| c.tracking.is_on());
+        clients.sort_unstable_by_key(|c| (c.id == writer, c.id));
+        for client in clients {
             let null: &[u8] = if client.resp.load(Ordering::Relaxed) == 3 {
                 b"_\r\n"
             } else {

@@ -14,7 +14,7 @@
 mod common;
 
 use common::reply::{array, bulk, int, ok, status};
-use common::transcript::{same_as_redis, Log};
+use common::transcript::{same_as_redis, same_as_redis_and_valkey, Log};
 use common::{RawClient, Reply, Server};
 use std::process::Command;
 use std::thread;
@@ -455,6 +455,47 @@ fn redirect_resp3(s: &Server) -> Log {
 #[test]
 fn redirect_resp3_matches_redis() {
     same_as_redis(redirect_resp3);
+}
+
+/// A flush tells the tracking clients in connection order, the client that flushed last
+/// (Redis defers its message to after the command): several RESP2 clients redirecting to
+/// a RESP3 one, which flushes while tracking itself, get their nulls first, in their
+/// protocol's form, then its own.
+fn flush_order(s: &Server) -> Log {
+    let mut log = Log::default();
+    let mut r = resp3(s);
+    let rid = id_of(&mut r).to_string();
+    let mut others: Vec<RawClient> = (0..6).map(|_| s.raw()).collect();
+    for (i, c) in others.iter_mut().enumerate() {
+        let mut on = vec!["CLIENT", "TRACKING", "ON"];
+        if i % 2 == 0 {
+            on.extend(["REDIRECT", &rid]);
+        }
+        log.check("on", c.cmd(&on), &ok());
+    }
+    log.check("own on", r.cmd(&["CLIENT", "TRACKING", "ON"]), &ok());
+    // Redis 7.0 writes the others' messages before the reply, 7.2 after it: only the
+    // order of the messages is compared.
+    r.send(&common::encode_command(&["FLUSHALL"])).unwrap();
+    let mut pushes = Vec::new();
+    while pushes.len() < 4 {
+        match read(&mut r) {
+            Reply::Simple(s) if s == b"OK" => {}
+            push => pushes.push(push),
+        }
+    }
+    let redirected = Reply::Push(vec![bulk("invalidate"), Reply::Bulk(None)]);
+    for push in pushes.drain(..3) {
+        log.check("redirected", push, &redirected);
+    }
+    log.check("own", pushes.remove(0), &invalidate_all());
+    pong(&mut log, "ping", &mut r);
+    log
+}
+
+#[test]
+fn flush_order_matches_redis() {
+    same_as_redis_and_valkey(flush_order);
 }
 
 /// A RESP2 client without a redirect gets nothing (there is no way to push), but its

@@ -429,7 +429,7 @@ fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let mut shards = lock_db(ctx.server, ctx.client.db);
     let (detached, keys) = detach(&mut shards);
     drop(shards);
-    ctx.server.tracking.flushed(ctx.server);
+    ctx.server.tracking.flushed(ctx.server, ctx.client.id());
     free_detached(detached, keys, lazy);
     ctx.dirty(keys as u64);
     // Propagated even when the database was empty, as Redis does.
@@ -445,7 +445,7 @@ fn flushall(ctx: &mut Ctx) -> CmdResult {
     let mut shards = lock_all_dbs(ctx.server);
     let (detached, keys) = detach(&mut shards);
     drop(shards);
-    ctx.server.tracking.flushed(ctx.server);
+    ctx.server.tracking.flushed(ctx.server, ctx.client.id());
     free_detached(detached, keys, lazy);
     ctx.dirty(keys as u64 + 1);
     ctx.reply.ok();

@@ -27,8 +27,9 @@
 //!   the names are sorted (PUNSUBSCRIBE follows subscription order, compared as is);
 //! - the acting client's own pushes are moved behind its replies: a command's pushes to its
 //!   own client come first in Redis 7.0 and last since 7.2;
-//! - messages a transaction sends its own client are moved out of the EXEC reply: Redis
-//!   7.0 writes them inside it, 7.2 after it;
+//! - messages a transaction sends its own client are moved out of the EXEC reply (Redis
+//!   7.0 writes them inside it, 7.2 after it) and sorted (7.0 defers some, so their order
+//!   is not the commands' order);
 //! - pmessages of one publication to several matching patterns are sorted by pattern
 //!   (Redis delivers them in hash-table order);
 //! - invalidation messages are moved (keeping their order) behind the other frames of the
@@ -631,16 +632,36 @@ fn messages_out_of_exec(frames: Vec<Reply>) -> Vec<Reply> {
             out.push(frame);
             continue;
         };
+        let before = moved.len();
         let (messages, mut items): (Vec<Reply>, Vec<Reply>) =
             items.into_iter().partition(is_message);
-        for _ in 0..messages.len() {
-            items.extend(frames.next());
-        }
         moved.extend(messages);
+        // The array's last elements, among more messages.
+        let mut missing = moved.len() - before;
+        while missing > 0 {
+            let Some(next) = frames.next() else { break };
+            if is_message(&next) {
+                moved.push(next);
+                missing += 1;
+            } else {
+                items.push(next);
+            }
+            missing -= 1;
+        }
         out.push(Reply::Array(Some(items)));
     }
     out.extend(moved);
     out
+}
+
+/// The messages a transaction sends its own client, sorted: Redis 7.0 writes some inside
+/// the EXEC reply and defers others (the ones of its last commands) until after it, so their
+/// order among each other is not the order of the commands.
+fn sort_messages(frames: &mut [Reply]) {
+    let first = frames.iter().position(is_message).unwrap_or(frames.len());
+    if frames[first..].iter().all(is_message) {
+        frames[first..].sort();
+    }
 }
 
 /// A pub/sub message or an invalidation push (never the reply of a command here).
@@ -814,10 +835,14 @@ fn run_seed(seed: u64, steps: usize, reference: valkey::Reference) {
             for o in obs.iter_mut() {
                 if o.client == who {
                     normalise(&mut o.frames, &commands, &side.ids);
-                    if commands.iter().any(|c| name_of(c).0 == "EXEC") {
+                    let exec = commands.iter().any(|c| name_of(c).0 == "EXEC");
+                    if exec {
                         o.frames = messages_out_of_exec(std::mem::take(&mut o.frames));
                     }
                     o.frames = pushes_last(std::mem::take(&mut o.frames));
+                    if exec {
+                        sort_messages(&mut o.frames);
+                    }
                 }
                 sort_pattern_runs(&mut o.frames);
                 o.frames = invalidations_last(std::mem::take(&mut o.frames));

@@ -46,8 +46,8 @@ pub fn execute(
         return;
     }
     apply_reply_mode(client, reply, mark);
-    if client.handle.tracking.flags() != 0 {
-        crate::tracking::after_command(client, args, reply);
+    if client.handle.tracking.flags() != 0 || client.handle.tracking.has_deferred() {
+        crate::tracking::after_command(server, client, args, reply);
     }
     // Ready keys whose blocked clients needed a busy shard (rare; one load otherwise).
     if server.blocking.has_deferred() {

@@ -24,8 +24,9 @@
 //! `message` on `__redis__:invalidate`. A RESP2 client without a redirect gets nothing,
 //! though its keys are still forgotten. If the redirect target has gone, the client is
 //! flagged (CLIENT LIST `R`) and, in RESP3, told by a `tracking-redir-broken` push.
-//! Messages for the client running the command are written after its reply
-//! (`after_command`), where Redis defers them too.
+//! Messages for the client running the command wait for the end of the command (of EXEC,
+//! for a transaction), go to its redirect as it is then, and are written after its reply
+//! (`after_command`), as Redis's pending keys.
 //!
 //! **Cost when unused.** With nobody tracking and an empty table, a write pays one
 //! relaxed load (`Tracking::idle`), a read-only command one load of its own client's
@@ -66,6 +67,18 @@ pub struct ClientTracking {
     redirect: AtomicU64,
     /// BCAST prefixes, sorted.
     prefixes: Mutex<Vec<Bytes>>,
+    /// Messages this client's own command caused for it, sent after the command (after
+    /// EXEC for a transaction) to its redirect as it is then, as Redis's pending keys.
+    deferred: Mutex<Vec<Deferred>>,
+    has_deferred: AtomicBool,
+}
+
+/// A message held back until the end of the client's command.
+enum Deferred {
+    /// The body of a key invalidation.
+    Keys(Bytes),
+    /// A flush: a null in the client's protocol at the time it is sent.
+    Flush,
 }
 
 impl ClientTracking {
@@ -96,6 +109,16 @@ impl ClientTracking {
     /// OPTIN/OPTOUT default.
     pub fn set_caching(&self) {
         self.flags.fetch_or(flag::CACHING, Ordering::Relaxed);
+    }
+
+    /// Messages wait for the end of the command (`send_deferred`).
+    pub fn has_deferred(&self) -> bool {
+        self.has_deferred.load(Ordering::Relaxed)
+    }
+
+    fn defer(&self, message: Deferred) {
+        self.deferred.lock().push(message);
+        self.has_deferred.store(true, Ordering::Relaxed);
     }
 }
 
@@ -285,11 +308,12 @@ impl Tracking {
         if self.prefix_count.load(Ordering::Relaxed) > 0 {
             self.collect(key, writer);
         }
-        self.invalidate(server, key, writer);
+        self.invalidate(server, key, writer, true);
     }
 
-    /// Tells the clients remembered for `key` to drop it, and forgets it.
-    fn invalidate(&self, server: &Server, key: &[u8], writer: u64) {
+    /// Tells the clients remembered for `key` to drop it, and forgets it. With `defer_own`,
+    /// the message for `writer` itself waits for the end of its command.
+    fn invalidate(&self, server: &Server, key: &[u8], writer: u64, defer_own: bool) {
         if self.keys.load(Ordering::Relaxed) == 0 {
             return;
         }
@@ -312,7 +336,11 @@ impl Tracking {
                 continue;
             }
             let payload = payload.get_or_insert_with(|| key_array(std::iter::once(key)));
-            send(server, &target, payload);
+            if defer_own && id == writer {
+                target.tracking.defer(Deferred::Keys(payload.clone()));
+            } else {
+                send(server, &target, payload);
+            }
         }
     }
 
@@ -379,9 +407,8 @@ impl Tracking {
     /// messages go, so a key read after the flush stays remembered, and the message reaches
     /// a client after the reply of any read remembered before it.
     ///
-    /// Clients are told in connection order and the writer last, as Redis (which defers
-    /// the current client's message to after its command): two messages for one redirect
-    /// target arrive in that order.
+    /// Clients are told in connection order, as Redis; the writer's own message waits for
+    /// the end of its command (`send_deferred`).
     pub fn flushed(&self, server: &Server, writer: u64) {
         if self.keys.load(Ordering::Relaxed) > 0 {
             for part in self.table.iter() {
@@ -396,14 +423,13 @@ impl Tracking {
         }
         let mut clients = server.clients.all();
         clients.retain(|c| c.tracking.is_on());
-        clients.sort_unstable_by_key(|c| (c.id == writer, c.id));
+        clients.sort_unstable_by_key(|c| c.id);
         for client in clients {
-            let null: &[u8] = if client.resp.load(Ordering::Relaxed) == 3 {
-                b"_\r\n"
+            if client.id == writer {
+                client.tracking.defer(Deferred::Flush);
             } else {
-                b"$-1\r\n"
-            };
-            send(server, &client, null);
+                send(server, &client, null_of(&client));
+            }
         }
     }
 
@@ -424,7 +450,7 @@ impl Tracking {
             let Some(key) = self.random_key() else {
                 break;
             };
-            self.invalidate(server, &key, current);
+            self.invalidate(server, &key, current, false);
             if self.keys.load(Ordering::Relaxed) as u64 <= max {
                 self.over_limit.store(0, Ordering::Relaxed);
                 return true;
@@ -441,6 +467,15 @@ impl Tracking {
             let part = self.table[(start + i) % SHARDS].lock();
             part.keys().next().cloned()
         })
+    }
+}
+
+/// The body of a flush invalidation: a null in the tracking client's own protocol.
+fn null_of(client: &ClientHandle) -> &'static [u8] {
+    if client.resp.load(Ordering::Relaxed) == 3 {
+        b"_\r\n"
+    } else {
+        b"$-1\r\n"
     }
 }
 
@@ -511,10 +546,26 @@ fn redirect_broken(server: &Server, client: &Arc<ClientHandle>, redirect: u64) {
 
 /// After each command of a tracking client: a CLIENT CACHING choice lasts until the
 /// next command other than CLIENT, or to the end of a transaction; and the messages the
-/// command caused for the client itself are written after its reply, as Redis defers
-/// them (pending keys), before anything the pipeline runs next.
-pub fn after_command(client: &Client, args: &[Bytes], reply: &mut vireo_resp::Reply) {
+/// command caused for the client itself are sent, to its redirect as it is now, and
+/// written after its reply, as Redis defers them (pending keys), before anything the
+/// pipeline runs next.
+pub fn after_command(
+    server: &Server,
+    client: &Client,
+    args: &[Bytes],
+    reply: &mut vireo_resp::Reply,
+) {
     let handle = &client.handle;
+    let deferred = handle.tracking.has_deferred.swap(false, Ordering::Relaxed);
+    if deferred {
+        let deferred = std::mem::take(&mut *handle.tracking.deferred.lock());
+        for message in deferred {
+            match message {
+                Deferred::Keys(payload) => send(server, handle, &payload),
+                Deferred::Flush => send(server, handle, null_of(handle)),
+            }
+        }
+    }
     let flags = handle.tracking.flags();
     if flags & flag::CACHING != 0
         && client.multi.is_none()
@@ -527,7 +578,7 @@ pub fn after_command(client: &Client, args: &[Bytes], reply: &mut vireo_resp::Re
             .flags
             .fetch_and(!flag::CACHING, Ordering::Relaxed);
     }
-    if flags & flag::ON != 0 {
+    if flags & flag::ON != 0 || deferred {
         handle.outbox.drain_into(&mut reply.buf);
     }
 }

@@ -428,6 +428,42 @@ fn redirect_resp2_matches_redis() {
     same_as_redis(redirect_resp2);
 }
 
+/// A client's own invalidations wait for the end of its command (of EXEC, for a
+/// transaction) and go to its redirect as it is then: here the transaction moved the
+/// redirect from the subscriber to the client itself, a RESP2 client, which cannot be told.
+fn own_messages_follow_the_redirect_at_exec_end(s: &Server) -> Log {
+    let mut log = Log::default();
+    let mut r = s.raw();
+    let rid = id_of(&mut r).to_string();
+    r.cmd(&["SUBSCRIBE", "__redis__:invalidate"]);
+    let mut a = s.raw();
+    let aid = id_of(&mut a).to_string();
+    log.check(
+        "on",
+        a.cmd(&["CLIENT", "TRACKING", "ON", "REDIRECT", &rid]),
+        &ok(),
+    );
+    a.cmd(&["GET", "k"]);
+    log.check("multi", a.cmd(&["MULTI"]), &ok());
+    for args in [
+        &["SET", "k", "1"][..],
+        &["FLUSHALL"],
+        &["CLIENT", "TRACKING", "ON", "REDIRECT", &aid],
+    ] {
+        log.check("queued", a.cmd(args), &status("QUEUED"));
+    }
+    log.check("exec", a.cmd(&["EXEC"]), &array(vec![ok(), ok(), ok()]));
+    // Nothing reached the subscriber before its PING's reply.
+    let pong = array(vec![bulk("pong"), bulk("")]);
+    log.check("subscriber", r.cmd(&["PING"]), &pong);
+    log
+}
+
+#[test]
+fn own_messages_follow_the_redirect_at_exec_end_like_redis() {
+    same_as_redis(own_messages_follow_the_redirect_at_exec_end);
+}
+
 /// REDIRECT to a RESP3 client: pushes, whether or not it subscribed; a RESP2 tracking
 /// client's flush null reaches it as `$-1`.
 fn redirect_resp3(s: &Server) -> Log {

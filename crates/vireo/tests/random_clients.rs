@@ -27,9 +27,9 @@
 //!   the names are sorted (PUNSUBSCRIBE follows subscription order, compared as is);
 //! - the acting client's own pushes are moved behind its replies: a command's pushes to its
 //!   own client come first in Redis 7.0 and last since 7.2;
-//! - messages a transaction sends its own client are moved out of the EXEC reply (Redis
-//!   7.0 writes them inside it, 7.2 after it) and sorted (7.0 defers some, so their order
-//!   is not the commands' order);
+//! - messages a command sends its own client are moved out of its reply (Redis 7.0 writes
+//!   them inside it, 7.2 after it); a transaction's are sorted (7.0 defers some, so their
+//!   order is not the commands' order);
 //! - pmessages of one publication to several matching patterns are sorted by pattern
 //!   (Redis delivers them in hash-table order);
 //! - invalidation messages are moved (keeping their order) behind the other frames of the
@@ -52,7 +52,7 @@ const CLIENTS: usize = 4;
 /// Seeds and steps per seed in CI: well under a minute in a debug build.
 const DEFAULT_SEEDS: u64 = 8;
 const DEFAULT_STEPS: usize = 500;
-/// Steps shown when a difference is found.
+/// Steps shown when a difference is found (`VIREO_RANDOM_HISTORY=n` for more).
 const HISTORY: usize = 30;
 
 const KEYS: &[&str] = &["a", "b", "ab", "c"];
@@ -142,6 +142,8 @@ struct Model {
     subscriptions: i64,
     shard_subscriptions: i64,
     tracking: bool,
+    /// The commands queued since MULTI.
+    queued: Vec<Command>,
 }
 
 impl Model {
@@ -484,9 +486,30 @@ fn learn(model: &mut Model, commands: &[Command], frames: &[Reply]) {
             .iter()
             .any(|f| matches!(f, Reply::Simple(s) if s == b"OK" || s == b"RESET"));
         match (name.as_str(), sub.as_str()) {
-            ("MULTI", _) if !model.in_multi && ok => model.in_multi = true,
-            ("EXEC" | "DISCARD", _) => model.in_multi = false,
             ("RESET", _) => *model = Model::default(),
+            ("MULTI", _) if !model.in_multi && ok => model.in_multi = true,
+            ("EXEC" | "DISCARD", _) => {
+                // A transaction that may have turned tracking on counts as tracking
+                // (`quiet` errs on the safe side).
+                let tracking_on = |c: &Command| {
+                    let words: Vec<String> = c
+                        .iter()
+                        .take(3)
+                        .map(|a| match a {
+                            Arg::Text(t) => t.to_ascii_uppercase(),
+                            Arg::ClientId(_) => String::new(),
+                        })
+                        .collect();
+                    words == ["CLIENT", "TRACKING", "ON"]
+                };
+                if name == "EXEC" && model.queued.iter().any(tracking_on) {
+                    model.tracking = true;
+                }
+                model.in_multi = false;
+                model.queued.clear();
+            }
+            ("MULTI" | "WATCH" | "QUIT", _) => {}
+            _ if model.in_multi => model.queued.push(command.clone()),
             ("CLIENT", "TRACKING") if !model.in_multi && ok => {
                 let on =
                     matches!(command.get(2), Some(Arg::Text(t)) if t.eq_ignore_ascii_case("on"));
@@ -519,7 +542,7 @@ fn count_subscriptions(model: &mut Model, frames: &[Reply]) {
 }
 
 /// Replaces client ids in the replies of commands that reveal them by the client's index.
-fn normalise(frames: &mut [Reply], commands: &[Command], ids: &[i64]) {
+fn normalise(frames: &mut [Reply], commands: &[Command], queued: &[Command], ids: &[i64]) {
     let id_to_index = |r: &mut Reply| {
         if let Reply::Integer(n) = r {
             if let Some(i) = ids.iter().position(|id| id == n) {
@@ -528,7 +551,14 @@ fn normalise(frames: &mut [Reply], commands: &[Command], ids: &[i64]) {
         }
     };
     let names: Vec<(String, String)> = commands.iter().map(name_of).collect();
-    for (command, (name, _)) in commands.iter().zip(&names) {
+    // The commands an EXEC ran count too.
+    let ran = if names.iter().any(|(name, _)| name == "EXEC") {
+        queued
+    } else {
+        &[]
+    };
+    for command in commands.iter().chain(ran) {
+        let (name, _) = name_of(command);
         if command.len() == 1 && matches!(name.as_str(), "UNSUBSCRIBE" | "SUNSUBSCRIBE") {
             sort_confirmed_names(frames, &name.to_ascii_lowercase());
         }
@@ -564,22 +594,30 @@ fn normalise(frames: &mut [Reply], commands: &[Command], ids: &[i64]) {
 }
 
 /// UNSUBSCRIBE and SUNSUBSCRIBE without arguments confirm the channels in the order of
-/// Redis's hash table of them (random-seeded): sorts the names, keeping the counts.
+/// Redis's hash table of them (random-seeded): sorts the names, keeping the counts, among
+/// the frames and the elements of an EXEC reply.
 fn sort_confirmed_names(frames: &mut [Reply], kind: &str) {
-    let is_confirmation = |f: &Reply| {
-        f.elements()
-            .is_some_and(|items| items.len() == 3 && items[0] == bulk(kind))
-    };
-    let mut names: Vec<Reply> = frames
-        .iter()
-        .filter(|f| is_confirmation(f))
-        .map(|f| f.elements().expect("an aggregate")[1].clone())
-        .collect();
+    let mut names = Vec::new();
+    visit_confirmations(frames, kind, &mut |name| names.push(name.clone()));
     names.sort();
     let mut names = names.into_iter();
-    for frame in frames.iter_mut().filter(|f| is_confirmation(f)) {
-        if let Reply::Array(Some(items)) | Reply::Push(items) = frame {
-            items[1] = names.next().expect("as many names as confirmations");
+    visit_confirmations(frames, kind, &mut |name| {
+        *name = names.next().expect("as many names as confirmations")
+    });
+}
+
+/// Calls `f` on the channel name of each `kind` confirmation in `frames` or inside an
+/// array of them (an EXEC reply).
+fn visit_confirmations(frames: &mut [Reply], kind: &str, f: &mut impl FnMut(&mut Reply)) {
+    for frame in frames {
+        let nested = matches!(frame, Reply::Array(_));
+        let (Reply::Array(Some(items)) | Reply::Push(items)) = frame else {
+            continue;
+        };
+        if items.len() == 3 && items[0] == bulk(kind) {
+            f(&mut items[1]);
+        } else if nested {
+            visit_confirmations(items, kind, f);
         }
     }
 }
@@ -618,50 +656,59 @@ fn pushes_last(frames: Vec<Reply>) -> Vec<Reply> {
     rest
 }
 
-/// Messages a transaction sends its own client: Redis 7.0 writes them in the middle of the
-/// EXEC reply (out of band in RESP3; in RESP2 the array then holds more elements than it
-/// says), Redis 7.2 after it. The parser took each such message for an element of the
-/// array, and the array's last elements for frames after it: the messages are moved behind
-/// the array, and as many following frames back into it.
-fn messages_out_of_exec(frames: Vec<Reply>) -> Vec<Reply> {
-    let mut out = Vec::new();
+/// Messages a command sends its own client while it writes its reply (keymiss
+/// notifications of MGET, those of the commands inside EXEC): Redis 7.0 writes them in the
+/// middle of the reply (out of band in RESP3; in RESP2 the array then holds more elements
+/// than it says), Redis 7.2 after it. The parser took each such message for an element of
+/// the array it was in, and that array's last elements for what followed: the frames are
+/// put back in a row and the arrays rebuilt without the messages, which follow the frames
+/// in the order they came.
+fn messages_out_of_replies(frames: Vec<Reply>) -> Vec<Reply> {
+    let mut stream: VecDeque<Reply> = frames.into();
     let mut moved = Vec::new();
-    let mut frames = frames.into_iter();
-    while let Some(frame) = frames.next() {
-        let Reply::Array(Some(items)) = frame else {
-            out.push(frame);
-            continue;
-        };
-        let before = moved.len();
-        let (messages, mut items): (Vec<Reply>, Vec<Reply>) =
-            items.into_iter().partition(is_message);
-        moved.extend(messages);
-        // The array's last elements, among more messages.
-        let mut missing = moved.len() - before;
-        while missing > 0 {
-            let Some(next) = frames.next() else { break };
-            if is_message(&next) {
-                moved.push(next);
-                missing += 1;
-            } else {
-                items.push(next);
-            }
-            missing -= 1;
-        }
-        out.push(Reply::Array(Some(items)));
+    let mut out = Vec::new();
+    while let Some(frame) = next_element(&mut stream, &mut moved) {
+        out.push(frame);
     }
     out.extend(moved);
     out
 }
 
-/// The messages a transaction sends its own client, sorted: Redis 7.0 writes some inside
-/// the EXEC reply and defers others (the ones of its last commands) until after it, so their
-/// order among each other is not the order of the commands.
-fn sort_messages(frames: &mut [Reply]) {
-    let first = frames.iter().position(is_message).unwrap_or(frames.len());
-    if frames[first..].iter().all(is_message) {
-        frames[first..].sort();
+/// The next frame of `stream` that is not a message (messages go to `moved`), with the
+/// elements of an array taken again from the stream.
+fn next_element(stream: &mut VecDeque<Reply>, moved: &mut Vec<Reply>) -> Option<Reply> {
+    loop {
+        let frame = stream.pop_front()?;
+        if is_message(&frame) {
+            moved.push(frame);
+            continue;
+        }
+        let Reply::Array(Some(items)) = frame else {
+            return Some(frame);
+        };
+        let len = items.len();
+        for item in items.into_iter().rev() {
+            stream.push_front(item);
+        }
+        let items = (0..len)
+            .map_while(|_| next_element(stream, moved))
+            .collect();
+        return Some(Reply::Array(Some(items)));
     }
+}
+
+/// The pushes and messages a transaction sends its own client, sorted behind the other
+/// frames: Redis 7.0 writes some inside the EXEC reply (in RESP2 before its last elements)
+/// and defers others until after it, and a SUBSCRIBE of several channels inside it
+/// confirms the first as the array's element and the others after the array, so their
+/// order is not the commands' order.
+fn sort_messages(frames: Vec<Reply>) -> Vec<Reply> {
+    let (mut pushed, mut rest): (Vec<Reply>, Vec<Reply>) = frames
+        .into_iter()
+        .partition(|f| matches!(f, Reply::Push(_)) || is_message(f));
+    pushed.sort();
+    rest.extend(pushed);
+    rest
 }
 
 /// A pub/sub message or an invalidation push (never the reply of a command here).
@@ -825,23 +872,26 @@ fn run_seed(seed: u64, steps: usize, reference: valkey::Reference) {
     let mut models = vec![Model::default(); CLIENTS];
     let mut rng = Rng(seed);
     let mut history: VecDeque<StepLog> = VecDeque::new();
+    let history_len = std::env::var("VIREO_RANDOM_HISTORY")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(HISTORY);
     for step in 0..steps {
         let who = rng.below(CLIENTS);
         let commands = generate(&mut rng, &models[who]);
         let token = format!("barrier-{step}");
         let (mut r, r_failed) = play(&mut refs, &models, who, &commands, &token);
         let (mut v, v_failed) = play(&mut vireo, &models, who, &commands, &token);
+        let queued = models[who].queued.clone();
         for (side, obs) in [(&refs, &mut r), (&vireo, &mut v)] {
             for o in obs.iter_mut() {
                 if o.client == who {
-                    normalise(&mut o.frames, &commands, &side.ids);
+                    normalise(&mut o.frames, &commands, &queued, &side.ids);
                     let exec = commands.iter().any(|c| name_of(c).0 == "EXEC");
-                    if exec {
-                        o.frames = messages_out_of_exec(std::mem::take(&mut o.frames));
-                    }
+                    o.frames = messages_out_of_replies(std::mem::take(&mut o.frames));
                     o.frames = pushes_last(std::mem::take(&mut o.frames));
                     if exec {
-                        sort_messages(&mut o.frames);
+                        o.frames = sort_messages(std::mem::take(&mut o.frames));
                     }
                 }
                 sort_pattern_runs(&mut o.frames);
@@ -865,7 +915,7 @@ fn run_seed(seed: u64, steps: usize, reference: valkey::Reference) {
             reference: r,
             vireo: v,
         });
-        if history.len() > HISTORY {
+        if history.len() > history_len {
             history.pop_front();
         }
         if r_failed {

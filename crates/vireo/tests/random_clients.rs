@@ -26,10 +26,10 @@
 //! - UNSUBSCRIBE / SUNSUBSCRIBE without arguments confirm channels in hash-table order:
 //!   the names are sorted (PUNSUBSCRIBE follows subscription order, compared as is);
 //! - the acting client's own pushes are moved behind its replies: a command's pushes to its
-//!   own client come first in Redis 7.0 and last since 7.2;
+//!   own client come first in Redis 7.0 (and in vireo) and last in Valkey;
 //! - messages a command sends its own client are moved out of its reply (Redis 7.0 writes
-//!   them inside it, 7.2 after it); a transaction's are sorted (7.0 defers some, so their
-//!   order is not the commands' order);
+//!   them inside it, Valkey and vireo after it); a transaction's are sorted (7.0 defers
+//!   some, so their order is not the commands' order);
 //! - pmessages of one publication to several matching patterns are sorted by pattern
 //!   (Redis delivers them in hash-table order);
 //! - invalidation messages are moved (keeping their order) behind the other frames of the
@@ -37,9 +37,15 @@
 //!   command, after the command's reply, in a later part of its event loop.
 //!
 //! `VIREO_RANDOM_SEEDS=7` replays seed 7, `VIREO_RANDOM_SEEDS=1-200` runs those seeds
-//! (a list is `a,b,c`, ranges allowed), `VIREO_RANDOM_STEPS=N` steps per seed; `VIREO_RANDOM_REFERENCE=valkey` compares with
-//! Valkey 9 (Redis 7.2 behaviour) instead of redis-server 7.0. A difference fails with the
-//! seed, the step and the last steps of both servers.
+//! (a list is `a,b,c`, ranges allowed), `VIREO_RANDOM_STEPS=N` steps per seed,
+//! `VIREO_RANDOM_HISTORY=N` shows more steps. A difference fails with the seed, the step
+//! and the last steps of both servers.
+//!
+//! `VIREO_RANDOM_REFERENCE=valkey` compares with Valkey 9 (Redis 7.2 behaviour) instead of
+//! redis-server 7.0. Valkey's own choices are then set aside: a few error texts are mapped
+//! to Redis's, MULTI and WATCH inside MULTI are not generated (Valkey aborts the
+//! transaction for them, Redis does not), and PUNSUBSCRIBE's order is sorted (Valkey keeps
+//! patterns in a hash table).
 
 mod common;
 
@@ -280,7 +286,10 @@ fn name_of(command: &Command) -> (String, String) {
 
 /// Generates the commands of one step for client `who`: usually one command, a few
 /// commands for a CLIENT REPLY OFF/SKIP episode.
-fn generate(rng: &mut Rng, model: &Model) -> Vec<Command> {
+/// `valkey`: the reference is Valkey, which refuses MULTI and WATCH inside a transaction
+/// as commands not allowed there (flagging it, so EXEC aborts); Redis 7.2 answers them
+/// with its own errors and keeps the transaction (as vireo): not generated then.
+fn generate(rng: &mut Rng, model: &Model, valkey: bool) -> Vec<Command> {
     let key = |rng: &mut Rng| rng.pick(KEYS).to_string();
     let value = |rng: &mut Rng| rng.below(20).to_string();
     let text = |words: Vec<String>| -> Command { words.into_iter().map(Arg::Text).collect() };
@@ -310,10 +319,10 @@ fn generate(rng: &mut Rng, model: &Model) -> Vec<Command> {
             22 => text(vec![s("SELECT"), rng.pick(&["0", "1"]).to_string()]),
             23 => text(vec![s("MGET"), key(rng), key(rng)]),
             24 => text(vec![s("TYPE"), key(rng)]),
-            25..=27 => cmd(&["MULTI"]),
+            25..=27 if !(valkey && model.in_multi) => cmd(&["MULTI"]),
             28..=30 => cmd(&["EXEC"]),
             31 => cmd(&["DISCARD"]),
-            32..=33 => {
+            32..=33 if !(valkey && model.in_multi) => {
                 let mut c = vec![s("WATCH")];
                 c.extend(rng.some(KEYS, 2).into_iter().map(s));
                 text(c)
@@ -542,7 +551,13 @@ fn count_subscriptions(model: &mut Model, frames: &[Reply]) {
 }
 
 /// Replaces client ids in the replies of commands that reveal them by the client's index.
-fn normalise(frames: &mut [Reply], commands: &[Command], queued: &[Command], ids: &[i64]) {
+fn normalise(
+    frames: &mut [Reply],
+    commands: &[Command],
+    queued: &[Command],
+    ids: &[i64],
+    valkey: bool,
+) {
     let id_to_index = |r: &mut Reply| {
         if let Reply::Integer(n) = r {
             if let Some(i) = ids.iter().position(|id| id == n) {
@@ -559,7 +574,10 @@ fn normalise(frames: &mut [Reply], commands: &[Command], queued: &[Command], ids
     };
     for command in commands.iter().chain(ran) {
         let (name, _) = name_of(command);
-        if command.len() == 1 && matches!(name.as_str(), "UNSUBSCRIBE" | "SUNSUBSCRIBE") {
+        // Valkey keeps patterns in a hash table too; Redis 7.0 in subscription order.
+        let unordered = matches!(name.as_str(), "UNSUBSCRIBE" | "SUNSUBSCRIBE")
+            || (valkey && name == "PUNSUBSCRIBE");
+        if command.len() == 1 && unordered {
             sort_confirmed_names(frames, &name.to_ascii_lowercase());
         }
     }
@@ -878,15 +896,24 @@ fn run_seed(seed: u64, steps: usize, reference: valkey::Reference) {
         .unwrap_or(HISTORY);
     for step in 0..steps {
         let who = rng.below(CLIENTS);
-        let commands = generate(&mut rng, &models[who]);
+        let commands = generate(
+            &mut rng,
+            &models[who],
+            reference == valkey::Reference::Valkey,
+        );
         let token = format!("barrier-{step}");
         let (mut r, r_failed) = play(&mut refs, &models, who, &commands, &token);
         let (mut v, v_failed) = play(&mut vireo, &models, who, &commands, &token);
+        if reference == valkey::Reference::Valkey {
+            r.iter_mut()
+                .for_each(|o| o.frames.iter_mut().for_each(redis_wording));
+        }
         let queued = models[who].queued.clone();
         for (side, obs) in [(&refs, &mut r), (&vireo, &mut v)] {
             for o in obs.iter_mut() {
                 if o.client == who {
-                    normalise(&mut o.frames, &commands, &queued, &side.ids);
+                    let valkey = reference == valkey::Reference::Valkey;
+                    normalise(&mut o.frames, &commands, &queued, &side.ids, valkey);
                     let exec = commands.iter().any(|c| name_of(c).0 == "EXEC");
                     o.frames = messages_out_of_replies(std::mem::take(&mut o.frames));
                     o.frames = pushes_last(std::mem::take(&mut o.frames));
@@ -954,6 +981,32 @@ fn late_frames(refs: &mut Side, vireo: &mut Side, models: &[Model], ref_name: &s
         let _ = write!(out, "\n    {name}:{}", show_frames(&observed));
     }
     out
+}
+
+/// Valkey words a few errors its own way; Redis 7.2's wording (vireo's) replaces them.
+const VALKEY_WORDING: &[(&str, &str)] = &[
+    (
+        "ERR Command 'watch' not allowed inside a transaction",
+        "ERR WATCH inside MULTI is not allowed",
+    ),
+    (
+        "ERR Command 'multi' not allowed inside a transaction",
+        "ERR MULTI calls can not be nested",
+    ),
+];
+
+fn redis_wording(frame: &mut Reply) {
+    match frame {
+        Reply::Error(text) => {
+            for (valkey, redis) in VALKEY_WORDING {
+                if text == valkey.as_bytes() {
+                    *text = redis.as_bytes().to_vec();
+                }
+            }
+        }
+        Reply::Array(Some(items)) | Reply::Push(items) => items.iter_mut().for_each(redis_wording),
+        _ => {}
+    }
 }
 
 /// `VIREO_RANDOM_SEEDS`: seeds and ranges separated by commas (`7`, `1-200`, `3,9-12`), as

@@ -30,7 +30,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 /// Seeds and steps per seed when the environment does not say.
 const DEFAULT_SEEDS: &[u64] = &[1, 2, 3];
-const DEFAULT_STEPS: usize = 2500;
+const DEFAULT_STEPS: usize = 4000;
 /// Full keyspace comparison every this many steps (and at the end).
 const DUMP_EVERY: usize = 250;
 /// Commands shown in a failure report (`VIREO_RANDOM_HISTORY=n` for more).
@@ -182,17 +182,20 @@ enum Cmp {
 struct Gen {
     args: Vec<String>,
     cmp: Cmp,
+    /// The type the command's first key is meant to hold (see `Run::make_room`).
+    wants: Option<&'static str>,
 }
 
 fn exact(args: Vec<String>) -> Gen {
-    Gen {
-        args,
-        cmp: Cmp::Exact,
-    }
+    with(args, Cmp::Exact)
 }
 
 fn with(args: Vec<String>, cmp: Cmp) -> Gen {
-    Gen { args, cmp }
+    Gen {
+        args,
+        cmp,
+        wants: None,
+    }
 }
 
 /// Builds argument vectors from string literals and owned strings.
@@ -291,7 +294,11 @@ impl Generator {
 
     fn timeout(&mut self) -> String {
         // Short, so a call on a missing key returns nil quickly on both sides.
-        self.rng.pick(&["0.01", "0.01", "0.01", "-1", "abc"])
+        if self.rng.chance(10) {
+            self.rng.pick(&["-1", "abc", "inf"])
+        } else {
+            "0.01".to_string()
+        }
     }
 
     /// `numkeys key...`, sometimes with a numkeys that does not match.
@@ -308,14 +315,17 @@ impl Generator {
     }
 
     fn next(&mut self) -> Gen {
-        let mut gen = match self.rng.below(100) {
-            0..=24 => self.list(),
-            25..=42 => self.hash(),
-            43..=60 => self.set(),
-            61..=88 => self.zset(),
-            89..=93 => self.sort(),
-            _ => self.generic(),
+        let (mut gen, wants) = match self.rng.below(100) {
+            0..=24 => (self.list(), Some("list")),
+            25..=42 => (self.hash(), Some("hash")),
+            43..=60 => (self.set(), Some("set")),
+            61..=88 => (self.zset(), Some("zset")),
+            89..=93 => (self.sort(), None),
+            _ => (self.generic(), None),
         };
+        // Most of the time the key is cleared first if it holds another type (so that most
+        // commands reach a value of their own type); otherwise WRONGTYPE it is.
+        gen.wants = wants.filter(|_| self.rng.chance(80));
         // Wrong arity and stray arguments, whatever the command.
         if self.rng.chance(2) && gen.args.len() > 1 {
             gen.args.pop();
@@ -952,12 +962,20 @@ struct Sides {
 
 impl Sides {
     fn all(&mut self, args: &[String]) -> (Reply, Reply, Option<Reply>) {
-        let v = self.vireo.command(args).expect("vireo reply");
-        let r = self.redis.command(args).expect("redis reply");
+        // Sent to every server before any reply is read, so that the short timeouts of
+        // blocking commands on missing keys run side by side.
+        let frame = common::encode_command(args);
+        self.vireo.send(&frame).expect("send to vireo");
+        self.redis.send(&frame).expect("send to redis");
+        if let Some(c) = self.valkey.as_mut() {
+            c.send(&frame).expect("send to valkey");
+        }
+        let v = self.vireo.read_reply().expect("vireo reply");
+        let r = self.redis.read_reply().expect("redis reply");
         let k = self
             .valkey
             .as_mut()
-            .map(|c| c.command(args).expect("valkey reply"));
+            .map(|c| c.read_reply().expect("valkey reply"));
         (v, r, k)
     }
 }
@@ -1038,6 +1056,10 @@ fn changed_after_7_0(args: &[String]) -> bool {
         "LPOS" => after("RANK", "-9223372036854775808"),
         // 7.2 added WITHSCORE: a fourth argument is no longer an arity error.
         "ZRANK" | "ZREVRANK" => args.len() > 3,
+        // A timeout too large for milliseconds: 7.0 overflows into "timeout is negative",
+        // 7.2 says "timeout is out of range".
+        "BLPOP" | "BRPOP" | "BLMOVE" | "BRPOPLPUSH" | "BLMPOP" | "BZPOPMIN" | "BZPOPMAX"
+        | "BZMPOP" => args.iter().any(|a| a == "inf"),
         _ => false,
     }
 }
@@ -1045,7 +1067,10 @@ fn changed_after_7_0(args: &[String]) -> bool {
 /// A flat array sorted two elements at a time.
 fn sort_pairs(reply: &Reply) -> Reply {
     match reply {
-        Reply::Array(Some(items)) if items.len() % 2 == 0 => {
+        // RESP3 sends pairs as two-element arrays (or a map): plain sorting keeps them.
+        Reply::Array(Some(items))
+            if items.len() % 2 == 0 && !matches!(items.first(), Some(Reply::Array(_))) =>
+        {
             let mut pairs: Vec<(Reply, Reply)> = items
                 .chunks(2)
                 .map(|c| (c[0].clone(), c[1].clone()))
@@ -1060,7 +1085,9 @@ fn sort_pairs(reply: &Reply) -> Reply {
 /// Same RESP kind and, for arrays, the same length.
 fn same_shape(a: &Reply, b: &Reply) -> bool {
     match (a, b) {
-        (Reply::Array(Some(x)), Reply::Array(Some(y))) => x.len() == y.len(),
+        (Reply::Array(Some(x)), Reply::Array(Some(y))) | (Reply::Set(x), Reply::Set(y)) => {
+            x.len() == y.len()
+        }
         (Reply::Bulk(x), Reply::Bulk(y)) => x.is_some() == y.is_some(),
         _ if a.is_error() || b.is_error() => a == b,
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
@@ -1103,8 +1130,10 @@ fn popped(reply: &Reply) -> Vec<String> {
     let text = |r: &Reply| r.bytes().map(|b| String::from_utf8_lossy(b).into_owned());
     match reply {
         Reply::Bulk(Some(b)) => vec![String::from_utf8_lossy(b).into_owned()],
-        Reply::Array(Some(items)) => items.iter().filter_map(text).collect(),
-        _ => Vec::new(),
+        other => other
+            .elements()
+            .map(|items| items.iter().filter_map(text).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -1114,14 +1143,18 @@ struct Run {
     history: VecDeque<String>,
     /// VIREO_RANDOM_DEBUG: replies per command, [not errors, errors].
     stats: std::collections::BTreeMap<String, [u64; 2]>,
+    /// VIREO_RANDOM_DEBUG: how often each error (its first words) came back.
+    errors: std::collections::BTreeMap<String, u64>,
     _servers: Vec<Server>,
 }
 
 impl Run {
     fn start(seed: u64) -> Run {
         let vireo = Server::vireo(&[]);
-        let redis = Server::redis(&[]);
-        let valkey = common::valkey::server(&[]);
+        // A blocking pop on a missing key returns when the server's cron notices its
+        // timeout: 100 ms at the default hz, most of a run's time.
+        let redis = Server::redis(&["--hz", "500"]);
+        let valkey = common::valkey::server(&["--hz", "500"]);
         let mut sides = Sides {
             vireo: vireo.raw(),
             redis: redis.raw(),
@@ -1139,6 +1172,11 @@ impl Run {
             let (v, _, _) = sides.all(&args);
             assert_eq!(v, common::reply::ok(), "{args:?}");
         }
+        // Every third seed speaks RESP3 (maps, doubles, pairs as arrays).
+        if seed.is_multiple_of(3) {
+            let (v, r, _) = sides.all(&to_strings(&["HELLO", "3"]));
+            assert!(!v.is_error() && !r.is_error(), "HELLO 3: {v} / {r}");
+        }
         let mut servers = vec![vireo, redis];
         servers.extend(valkey);
         Run {
@@ -1146,6 +1184,7 @@ impl Run {
             sides,
             history: VecDeque::new(),
             stats: Default::default(),
+            errors: Default::default(),
             _servers: servers,
         }
     }
@@ -1180,6 +1219,7 @@ impl Run {
 
     fn step(&mut self, step: usize, gen: &Gen) {
         let args = &gen.args;
+        self.make_room(step, gen);
         if self.lex_order_undefined(args) {
             return;
         }
@@ -1201,6 +1241,10 @@ impl Run {
         if std::env::var_os("VIREO_RANDOM_DEBUG").is_some() {
             let entry = self.stats.entry(args[0].to_ascii_uppercase()).or_default();
             entry[usize::from(r.is_error())] += 1;
+            if let Reply::Error(e) = &r {
+                let text = String::from_utf8_lossy(&e[..e.len().min(30)]).into_owned();
+                *self.errors.entry(text).or_default() += 1;
+            }
             if let Some(k) = k.as_ref().filter(|k| **k != r) {
                 eprintln!("valkey differs at {step}: {args:?}\n  redis {r}\n  valkey {k}");
             }
@@ -1225,9 +1269,9 @@ impl Run {
                 let whole = |reply: &Reply, client: &mut RawClient| {
                     let key = args[1].clone();
                     let n = client.command(&[size.to_string(), key]).expect("size");
-                    let len = reply
-                        .elements()
-                        .map(|e| e.len() / if pairs { 2 } else { 1 });
+                    // RESP2 pairs come flat, RESP3 pairs as two-element arrays.
+                    let flat = pairs && !matches!(reply.elements(), Some([Reply::Array(_), ..]));
+                    let len = reply.elements().map(|e| e.len() / if flat { 2 } else { 1 });
                     matches!(n, Reply::Integer(n) if Some(n as usize) == len)
                 };
                 let norm = |reply: &Reply| {
@@ -1278,6 +1322,28 @@ impl Run {
         self.sides.valkey = None;
     }
 
+    /// Deletes the command's first key (on every side, as a step of its own) when it holds
+    /// a type other than the one the command works on and the generator asked for it.
+    fn make_room(&mut self, step: usize, gen: &Gen) {
+        let (Some(wants), Some(key)) = (gen.wants, gen.args.get(1)) else {
+            return;
+        };
+        let kind = self
+            .sides
+            .redis
+            .command(&["TYPE", key.as_str()])
+            .expect("TYPE");
+        if matches!(kind.bytes(), Some(b"none")) || kind.bytes() == Some(wants.as_bytes()) {
+            return;
+        }
+        let del = to_strings(&["DEL", key.as_str()]);
+        let (v, r, _) = self.sides.all(&del);
+        self.note(step, &del, &v, &r);
+        if v != r {
+            self.fail(step, "replies differ");
+        }
+    }
+
     /// Lex range commands on a sorted set whose scores differ: Redis documents the result
     /// as unspecified, and for the skiplist encoding it even depends on the random levels of
     /// the nodes it walks. Such steps are skipped (on every side).
@@ -1298,7 +1364,14 @@ impl Run {
         let Some(items) = reply.elements() else {
             return false;
         };
-        let scores: BTreeSet<&Reply> = items.iter().skip(1).step_by(2).collect();
+        let scores: BTreeSet<&Reply> = match items {
+            // RESP3: [member, score] pairs.
+            [Reply::Array(_), ..] => items
+                .iter()
+                .filter_map(|pair| pair.elements().and_then(|p| p.get(1)))
+                .collect(),
+            _ => items.iter().skip(1).step_by(2).collect(),
+        };
         scores.len() > 1
     }
 
@@ -1440,6 +1513,7 @@ fn random_type_commands_match_redis() {
                 "seed {seed}: [replies, errors] per command: {:?}",
                 run.stats
             );
+            eprintln!("seed {seed}: errors: {:#?}", run.errors);
         }
     }
 }

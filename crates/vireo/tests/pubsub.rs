@@ -10,7 +10,7 @@
 mod common;
 
 use common::reply::{array, bulk, int, nil, ok, status};
-use common::transcript::{same_as_redis, Log};
+use common::transcript::{same_as_redis, same_as_valkey, Log};
 use common::{encode_command, RawClient, Reply, Server};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -199,15 +199,56 @@ fn resp3_pushes(s: &Server) -> Log {
         &push(vec![bulk("message"), bulk("c"), bulk("one")]),
     );
     log.check("get", a.cmd(&["GET", "k"]), &bulk("v"));
-    // Publishing to itself: the message comes before PUBLISH's own reply.
-    send(&mut a, &["PUBLISH", "c", "self"]);
+    log.check("get missing", a.cmd(&["GET", "nokey"]), &Reply::Null);
+    log
+}
+
+/// The pushes a RESP3 client's own command causes for itself come after that command's
+/// reply, in the order they were caused: a message it publishes to itself, the keyspace
+/// notification of its own write, then its own tracking invalidation. Redis 7.2 changed
+/// this (7.0 sent a self-published message before the reply), so Valkey is the reference.
+fn own_pushes_follow_the_reply(s: &Server) -> Log {
+    let mut log = Log::default();
+    let mut a = s.raw();
+    assert!(!a.cmd(&["HELLO", "3"]).is_error());
     log.check(
-        "self push",
+        "config",
+        a.cmd(&["CONFIG", "SET", "notify-keyspace-events", "K$"]),
+        &ok(),
+    );
+    send(&mut a, &["SUBSCRIBE", "c", "__keyspace@0__:k"]);
+    log.check(
+        "sub c",
+        read(&mut a),
+        &push(vec![bulk("subscribe"), bulk("c"), int(1)]),
+    );
+    log.check(
+        "sub k",
+        read(&mut a),
+        &push(vec![bulk("subscribe"), bulk("__keyspace@0__:k"), int(2)]),
+    );
+    send(&mut a, &["PUBLISH", "c", "self"]);
+    log.check("publish reply", read(&mut a), &int(1));
+    log.check(
+        "publish push",
         read(&mut a),
         &push(vec![bulk("message"), bulk("c"), bulk("self")]),
     );
-    log.check("self reply", read(&mut a), &int(1));
-    log.check("get missing", a.cmd(&["GET", "nokey"]), &Reply::Null);
+    let set_event = push(vec![bulk("message"), bulk("__keyspace@0__:k"), bulk("set")]);
+    send(&mut a, &["SET", "k", "v"]);
+    log.check("set reply", read(&mut a), &ok());
+    log.check("set push", read(&mut a), &set_event);
+    log.check("tracking", a.cmd(&["CLIENT", "TRACKING", "on"]), &ok());
+    log.check("get", a.cmd(&["GET", "k"]), &bulk("v"));
+    send(&mut a, &["SET", "k", "w"]);
+    log.check("tracked set reply", read(&mut a), &ok());
+    log.check("tracked set push", read(&mut a), &set_event);
+    log.check(
+        "invalidation",
+        read(&mut a),
+        &push(vec![bulk("invalidate"), array(vec![bulk("k")])]),
+    );
+    log.check("ping", a.cmd(&["PING"]), &status("PONG"));
     log
 }
 
@@ -249,6 +290,11 @@ fn shard_channels_like_redis() {
 #[test]
 fn resp3_pushes_between_replies_like_redis() {
     same_as_redis(resp3_pushes);
+}
+
+#[test]
+fn own_pushes_follow_the_reply_like_redis_7_2() {
+    same_as_valkey(own_pushes_follow_the_reply);
 }
 
 #[test]

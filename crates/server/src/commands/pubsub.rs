@@ -136,23 +136,14 @@ fn sunsubscribe(ctx: &mut Ctx) -> CmdResult {
     unsubscribe_kind(ctx, Kind::Shard)
 }
 
-/// A subscriber publishing to itself receives the message before the reply, as in Redis.
-/// Not inside EXEC (nor a script): the message would land in the middle of the EXEC
-/// reply, with anything else waiting for the client; everything waits until after the
-/// reply, as Redis 7.2 (Valkey) does.
-fn own_messages_first(ctx: &mut Ctx) {
-    if ctx.client.subs.any() && !ctx.client.deny_blocking {
-        ctx.client.handle.outbox.drain_into(&mut ctx.reply.buf);
-    }
-}
-
-/// PUBLISH channel message
+/// PUBLISH channel message. A RESP3 subscriber publishing to itself gets the reply first
+/// and then the message, as in Redis 7.2 (7.0 sent the message first): the message waits
+/// in the client's outbox like every other push.
 fn publish(ctx: &mut Ctx) -> CmdResult {
     let n = ctx
         .server
         .pubsub
         .publish(ctx.server, ctx.arg(1), ctx.arg(2));
-    own_messages_first(ctx);
     ctx.reply.int(n as i64);
     Ok(())
 }
@@ -163,7 +154,6 @@ fn spublish(ctx: &mut Ctx) -> CmdResult {
         .server
         .pubsub
         .spublish(ctx.server, ctx.arg(1), ctx.arg(2));
-    own_messages_first(ctx);
     ctx.reply.int(n as i64);
     Ok(())
 }

@@ -55,3 +55,13 @@ pub fn same_as_redis_and_valkey(scenario: Scenario) {
         assert_eq!(vireo.0, valkey.0, "vireo (left) and valkey (right) differ");
     }
 }
+
+/// Runs `scenario` against vireo and Valkey 9, for behaviour Redis 7.2 changed since the
+/// 7.0 reference; without Valkey only the scenario's own checks run.
+pub fn same_as_valkey(scenario: Scenario) {
+    let vireo = scenario(&Server::vireo(&[]));
+    if let Some(valkey) = super::valkey::server(&[]) {
+        let valkey = scenario(&valkey);
+        assert_eq!(vireo.0, valkey.0, "vireo (left) and valkey (right) differ");
+    }
+}

@@ -1188,6 +1188,15 @@ impl Run {
             let (v, _, _) = sides.all(&args);
             assert_eq!(v, common::reply::ok(), "{args:?}");
         }
+        // Odd seeds compress the inner quicklist nodes (replies must not change).
+        if seed % 2 == 1 {
+            let args = to_strings(&["CONFIG", "SET", "list-compress-depth", "1"]);
+            let (v, r, _) = sides.all(&args);
+            assert!(
+                v == common::reply::ok() && r == common::reply::ok(),
+                "{v} / {r}"
+            );
+        }
         // Every third seed speaks RESP3 (maps, doubles, pairs as arrays).
         if seed.is_multiple_of(3) {
             let (v, r, _) = sides.all(&to_strings(&["HELLO", "3"]));

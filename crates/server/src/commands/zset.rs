@@ -618,7 +618,16 @@ fn range_store(
         None => None,
         Some(z) => {
             let walk = range.walk(z, req);
-            let mut out = ZSet::with_hint(walk.count, 0, limits);
+            // Redis sizes the destination up front only for a range of ranks; for a range
+            // of scores or of members it starts with a listpack and converts when it
+            // outgrows it, so the first members' scores go through the listpack (where -0
+            // becomes 0).
+            let hint = if req.by == RangeBy::Rank {
+                walk.count
+            } else {
+                0
+            };
+            let mut out = ZSet::with_hint(hint, 0, limits);
             let mut digits = itoa::Buffer::new();
             for (m, s) in walk.iter(z) {
                 out.insert(m.as_bytes(&mut digits), s, limits);

@@ -50,6 +50,7 @@
 
 mod common;
 
+use common::random::{self, Rng};
 use common::{encode_command, valkey, RawClient, Reply, Server};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -57,7 +58,7 @@ use std::fmt::Write as _;
 /// Connections per server; clients 0 and 2 speak RESP3.
 const CLIENTS: usize = 4;
 /// Seeds and steps per seed in CI: well under a minute in a debug build.
-const DEFAULT_SEEDS: u64 = 8;
+const DEFAULT_SEEDS: &[u64] = &[1, 2, 3, 4, 5, 6, 7, 8];
 const DEFAULT_STEPS: usize = 500;
 /// Steps shown when a difference is found (`VIREO_RANDOM_HISTORY=n` for more).
 const HISTORY: usize = 30;
@@ -76,40 +77,6 @@ const PATTERNS: &[&str] = &["ch*", "news.*", "__key*__:*", "__keyspace@1__:*", "
 const SHARD_CHANNELS: &[&str] = &["ch1", "sh1", "sh2"];
 const PREFIXES: &[&str] = &["a", "b", "", "c"];
 const NOTIFY_FLAGS: &[u8] = b"KEg$lshzxetmdnA";
-
-/// splitmix64: small, seedable, good enough to pick commands.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    /// 0..=max distinct items, in random order.
-    fn some<'a>(&mut self, items: &[&'a str], max: usize) -> Vec<&'a str> {
-        let n = self.below(max + 1);
-        let mut pool = items.to_vec();
-        (0..n.min(pool.len()))
-            .map(|_| pool.remove(self.below(pool.len())))
-            .collect()
-    }
-}
 
 /// One command argument: text, or the id (on the server at hand) of one of our clients.
 #[derive(Clone, Debug)]
@@ -892,10 +859,7 @@ fn run_seed(seed: u64, steps: usize, reference: valkey::Reference) {
     let mut models = vec![Model::default(); CLIENTS];
     let mut rng = Rng(seed);
     let mut history: VecDeque<StepLog> = VecDeque::new();
-    let history_len = std::env::var("VIREO_RANDOM_HISTORY")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(HISTORY);
+    let history_len = random::history(HISTORY);
     for step in 0..steps {
         let who = rng.below(CLIENTS);
         let commands = generate(
@@ -1011,42 +975,14 @@ fn redis_wording(frame: &mut Reply) {
     }
 }
 
-/// `VIREO_RANDOM_SEEDS`: seeds and ranges separated by commas (`7`, `1-200`, `3,9-12`), as
-/// for the other random tests.
-fn seeds() -> Vec<u64> {
-    let Ok(spec) = std::env::var("VIREO_RANDOM_SEEDS") else {
-        return (1..=DEFAULT_SEEDS).collect();
-    };
-    let number = |n: &str| -> u64 {
-        n.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("VIREO_RANDOM_SEEDS: {n:?} is not a seed"))
-    };
-    let mut seeds = Vec::new();
-    for part in spec.split(',').filter(|p| !p.trim().is_empty()) {
-        match part.split_once('-') {
-            Some((from, to)) => seeds.extend(number(from)..=number(to)),
-            None => seeds.push(number(part)),
-        }
-    }
-    seeds
-}
-
-fn steps() -> usize {
-    std::env::var("VIREO_RANDOM_STEPS").map_or(DEFAULT_STEPS, |n| {
-        n.parse()
-            .unwrap_or_else(|_| panic!("VIREO_RANDOM_STEPS: {n:?} is not a number"))
-    })
-}
-
 #[test]
 fn random_clients_match_the_reference() {
     let reference = match std::env::var("VIREO_RANDOM_REFERENCE").as_deref() {
         Ok("valkey") => valkey::Reference::Valkey,
         _ => valkey::Reference::Redis,
     };
-    let steps = steps();
-    for seed in seeds() {
+    let steps = random::steps(DEFAULT_STEPS);
+    for seed in random::seeds(DEFAULT_SEEDS) {
         run_seed(seed, steps, reference);
     }
 }

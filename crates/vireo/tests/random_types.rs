@@ -25,6 +25,7 @@
 
 mod common;
 
+use common::random::{self, Rng};
 use common::{RawClient, Reply, Server};
 use std::collections::{BTreeSet, VecDeque};
 
@@ -125,29 +126,14 @@ const LEX_BOUNDS: &[&str] = &[
 const BAD_LEX_BOUNDS: &[&str] = &["a", "", "{a", "--"];
 const BAD_SCORE_BOUNDS: &[&str] = &["abc", "((1", "(", "nan", "[1"];
 
-/// splitmix64: a few lines, deterministic, good enough to explore.
-struct Rng(u64);
+/// Arguments are owned strings here.
+trait PickOwned {
+    fn pick_owned(&mut self, items: &[&str]) -> String;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// True with probability `pct` percent.
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-
-    fn pick(&mut self, items: &[&str]) -> String {
-        items[self.below(items.len())].to_string()
+impl PickOwned for Rng {
+    fn pick_owned(&mut self, items: &[&str]) -> String {
+        self.pick(items).to_string()
     }
 }
 
@@ -211,7 +197,7 @@ struct Generator {
 
 impl Generator {
     fn key(&mut self) -> String {
-        self.rng.pick(KEYS)
+        self.rng.pick_owned(KEYS)
     }
 
     /// Mostly one of the family's own keys, so that most commands reach a value of their
@@ -224,14 +210,14 @@ impl Generator {
     /// Another key for the family being generated (see `key_in`).
     fn fam_key(&mut self) -> String {
         if self.rng.chance(85) {
-            self.rng.pick(self.home)
+            self.rng.pick_owned(self.home)
         } else {
             self.key()
         }
     }
 
     fn member(&mut self) -> String {
-        self.rng.pick(MEMBERS)
+        self.rng.pick_owned(MEMBERS)
     }
 
     fn members(&mut self, max: usize) -> Vec<String> {
@@ -243,25 +229,25 @@ impl Generator {
         if self.rng.chance(30) {
             self.member()
         } else {
-            self.rng.pick(VALUES)
+            self.rng.pick_owned(VALUES)
         }
     }
 
     fn score(&mut self) -> String {
         if self.rng.chance(4) {
-            self.rng.pick(BAD_NUMBERS)
+            self.rng.pick_owned(BAD_NUMBERS)
         } else {
-            self.rng.pick(SCORES)
+            self.rng.pick_owned(SCORES)
         }
     }
 
     fn int(&mut self) -> String {
         if self.rng.chance(4) {
-            self.rng.pick(BAD_NUMBERS)
+            self.rng.pick_owned(BAD_NUMBERS)
         } else if self.rng.chance(70) {
             (self.rng.below(9) as i64 - 4).to_string()
         } else {
-            self.rng.pick(INTS)
+            self.rng.pick_owned(INTS)
         }
     }
 
@@ -276,26 +262,26 @@ impl Generator {
 
     fn score_bound(&mut self) -> String {
         if self.rng.chance(4) {
-            self.rng.pick(BAD_SCORE_BOUNDS)
+            self.rng.pick_owned(BAD_SCORE_BOUNDS)
         } else {
-            self.rng.pick(SCORE_BOUNDS)
+            self.rng.pick_owned(SCORE_BOUNDS)
         }
     }
 
     fn lex_bound(&mut self) -> String {
         if self.rng.chance(4) {
-            self.rng.pick(BAD_LEX_BOUNDS)
+            self.rng.pick_owned(BAD_LEX_BOUNDS)
         } else if self.rng.chance(30) {
             format!("[{}", self.member())
         } else {
-            self.rng.pick(LEX_BOUNDS)
+            self.rng.pick_owned(LEX_BOUNDS)
         }
     }
 
     fn timeout(&mut self) -> String {
         // Short, so a call on a missing key returns nil quickly on both sides.
         if self.rng.chance(10) {
-            self.rng.pick(&["-1", "abc", "inf"])
+            self.rng.pick_owned(&["-1", "abc", "inf"])
         } else {
             "0.01".to_string()
         }
@@ -305,7 +291,7 @@ impl Generator {
     fn numkeys(&mut self, args: &mut Vec<String>) {
         let n = 1 + self.rng.below(3);
         if self.rng.chance(5) {
-            args.push(self.rng.pick(&["0", "-1", "5", "abc"]));
+            args.push(self.rng.pick_owned(&["0", "-1", "5", "abc"]));
         } else {
             args.push(n.to_string());
         }
@@ -331,7 +317,7 @@ impl Generator {
             gen.args.pop();
         } else if self.rng.chance(2) {
             gen.args
-                .push(self.rng.pick(&["junk", "1", "WITHSCORES", "COUNT"]));
+                .push(self.rng.pick_owned(&["junk", "1", "WITHSCORES", "COUNT"]));
         }
         gen
     }
@@ -340,13 +326,13 @@ impl Generator {
         let k = self.key_in(&["k0", "k1"]);
         match self.rng.below(26) {
             0..=3 => {
-                let cmd = self.rng.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]);
+                let cmd = self.rng.pick_owned(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]);
                 let mut a = argv![cmd, k];
                 a.extend(self.members(5));
                 exact(a)
             }
             4..=5 => {
-                let cmd = self.rng.pick(&["LPOP", "RPOP"]);
+                let cmd = self.rng.pick_owned(&["LPOP", "RPOP"]);
                 let mut a = argv![cmd, k];
                 if self.rng.chance(50) {
                     a.push(self.count());
@@ -358,7 +344,9 @@ impl Generator {
             9 => exact(argv!["LINDEX", k, self.int()]),
             10 => exact(argv!["LSET", k, self.int(), self.member()]),
             11 => {
-                let pos = self.rng.pick(&["BEFORE", "AFTER", "before", "MIDDLE"]);
+                let pos = self
+                    .rng
+                    .pick_owned(&["BEFORE", "AFTER", "before", "MIDDLE"]);
                 exact(argv!["LINSERT", k, pos, self.member(), self.member()])
             }
             12 => exact(argv!["LREM", k, self.int(), self.member()]),
@@ -366,22 +354,22 @@ impl Generator {
             14..=15 => {
                 let mut a = argv!["LPOS", k, self.member()];
                 for _ in 0..self.rng.below(3) {
-                    let opt = self.rng.pick(&["RANK", "COUNT", "MAXLEN", "BOGUS"]);
+                    let opt = self.rng.pick_owned(&["RANK", "COUNT", "MAXLEN", "BOGUS"]);
                     a.push(opt);
                     a.push(self.int());
                 }
                 exact(a)
             }
             16..=17 => {
-                let from = self.rng.pick(&["LEFT", "RIGHT", "left", "UP"]);
-                let to = self.rng.pick(&["LEFT", "RIGHT"]);
+                let from = self.rng.pick_owned(&["LEFT", "RIGHT", "left", "UP"]);
+                let to = self.rng.pick_owned(&["LEFT", "RIGHT"]);
                 exact(argv!["LMOVE", k, self.fam_key(), from, to])
             }
             18 => exact(argv!["RPOPLPUSH", k, self.fam_key()]),
             19..=20 => {
                 let mut a = argv!["LMPOP"];
                 self.numkeys(&mut a);
-                a.push(self.rng.pick(&["LEFT", "RIGHT", "MIDDLE"]));
+                a.push(self.rng.pick_owned(&["LEFT", "RIGHT", "MIDDLE"]));
                 if self.rng.chance(50) {
                     a.push("COUNT".into());
                     a.push(self.count());
@@ -389,7 +377,7 @@ impl Generator {
                 exact(a)
             }
             21 => {
-                let cmd = self.rng.pick(&["BLPOP", "BRPOP"]);
+                let cmd = self.rng.pick_owned(&["BLPOP", "BRPOP"]);
                 let mut a = argv![cmd, k];
                 if self.rng.chance(30) {
                     a.push(self.fam_key());
@@ -398,15 +386,15 @@ impl Generator {
                 exact(a)
             }
             22 => {
-                let from = self.rng.pick(&["LEFT", "RIGHT"]);
-                let to = self.rng.pick(&["LEFT", "RIGHT"]);
+                let from = self.rng.pick_owned(&["LEFT", "RIGHT"]);
+                let to = self.rng.pick_owned(&["LEFT", "RIGHT"]);
                 exact(argv!["BLMOVE", k, self.fam_key(), from, to, self.timeout()])
             }
             23 => exact(argv!["BRPOPLPUSH", k, self.fam_key(), self.timeout()]),
             24 => {
                 let mut a = argv!["BLMPOP", self.timeout()];
                 self.numkeys(&mut a);
-                a.push(self.rng.pick(&["LEFT", "RIGHT"]));
+                a.push(self.rng.pick_owned(&["LEFT", "RIGHT"]));
                 if self.rng.chance(50) {
                     a.push("COUNT".into());
                     a.push(self.count());
@@ -421,7 +409,7 @@ impl Generator {
         let k = self.key_in(&["k2"]);
         match self.rng.below(20) {
             0..=3 => {
-                let cmd = self.rng.pick(&["HSET", "HMSET"]);
+                let cmd = self.rng.pick_owned(&["HSET", "HMSET"]);
                 let mut a = argv![cmd, k];
                 for _ in 0..1 + self.rng.below(4) {
                     a.push(self.member());
@@ -444,7 +432,10 @@ impl Generator {
             8 => exact(argv!["HLEN", k]),
             9 => exact(argv!["HSTRLEN", k, self.member()]),
             10 => exact(argv!["HEXISTS", k, self.member()]),
-            11 => with(argv![self.rng.pick(&["HKEYS", "HVALS"]), k], Cmp::Sorted),
+            11 => with(
+                argv![self.rng.pick_owned(&["HKEYS", "HVALS"]), k],
+                Cmp::Sorted,
+            ),
             12 => with(argv!["HGETALL", k], Cmp::Pairs),
             13 => exact(argv!["HINCRBY", k, self.member(), self.int()]),
             14 => {
@@ -491,11 +482,11 @@ impl Generator {
     fn scan_options(&mut self, a: &mut Vec<String>) {
         if self.rng.chance(30) {
             a.push("MATCH".into());
-            a.push(self.rng.pick(&["*", "a*", "*1*", "[a-c]", "?", "x*"]));
+            a.push(self.rng.pick_owned(&["*", "a*", "*1*", "[a-c]", "?", "x*"]));
         }
         if self.rng.chance(30) {
             a.push("COUNT".into());
-            a.push(self.rng.pick(&["1", "2", "10", "0", "-1", "abc"]));
+            a.push(self.rng.pick_owned(&["1", "2", "10", "0", "-1", "abc"]));
         }
     }
 
@@ -542,7 +533,7 @@ impl Generator {
             }
             11 => exact(argv!["SMOVE", k, self.fam_key(), self.member()]),
             12..=13 => {
-                let cmd = self.rng.pick(&["SINTER", "SUNION", "SDIFF"]);
+                let cmd = self.rng.pick_owned(&["SINTER", "SUNION", "SDIFF"]);
                 let mut a = argv![cmd, k];
                 for _ in 0..self.rng.below(3) {
                     a.push(self.fam_key());
@@ -550,7 +541,9 @@ impl Generator {
                 with(a, Cmp::Sorted)
             }
             14..=15 => {
-                let cmd = self.rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]);
+                let cmd = self
+                    .rng
+                    .pick_owned(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]);
                 let mut a = argv![cmd, k];
                 for _ in 0..1 + self.rng.below(3) {
                     a.push(self.fam_key());
@@ -589,7 +582,9 @@ impl Generator {
             1 + self.rng.below(2)
         };
         for _ in 0..flags {
-            let flag = self.rng.pick(&["NX", "XX", "GT", "LT", "CH", "INCR", "nx"]);
+            let flag = self
+                .rng
+                .pick_owned(&["NX", "XX", "GT", "LT", "CH", "INCR", "nx"]);
             incr |= flag == "INCR";
             a.push(flag);
         }
@@ -636,7 +631,7 @@ impl Generator {
                 exact(a)
             }
             13 => exact(argv![
-                self.rng.pick(&["ZRANK", "ZREVRANK"]),
+                self.rng.pick_owned(&["ZRANK", "ZREVRANK"]),
                 k,
                 self.member()
             ]),
@@ -666,7 +661,7 @@ impl Generator {
                 exact(a)
             }
             22 => {
-                let cmd = self.rng.pick(&["ZRANGEBYLEX", "ZREVRANGEBYLEX"]);
+                let cmd = self.rng.pick_owned(&["ZRANGEBYLEX", "ZREVRANGEBYLEX"]);
                 let mut a = argv![cmd, k, self.lex_bound(), self.lex_bound()];
                 if self.rng.chance(40) {
                     a.extend(argv!["LIMIT", self.int(), self.int()]);
@@ -687,7 +682,7 @@ impl Generator {
                 self.lex_bound()
             ]),
             26 => {
-                let mut a = argv![self.rng.pick(&["ZPOPMIN", "ZPOPMAX"]), k];
+                let mut a = argv![self.rng.pick_owned(&["ZPOPMIN", "ZPOPMAX"]), k];
                 if self.rng.chance(60) {
                     a.push(self.count());
                 }
@@ -696,7 +691,7 @@ impl Generator {
             27 => {
                 let mut a = argv!["ZMPOP"];
                 self.numkeys(&mut a);
-                a.push(self.rng.pick(&["MIN", "MAX", "min", "MID"]));
+                a.push(self.rng.pick_owned(&["MIN", "MAX", "min", "MID"]));
                 if self.rng.chance(50) {
                     a.push("COUNT".into());
                     a.push(self.count());
@@ -722,7 +717,7 @@ impl Generator {
                 )
             }
             29..=31 => {
-                let cmd = self.rng.pick(&["ZUNION", "ZINTER", "ZDIFF"]);
+                let cmd = self.rng.pick_owned(&["ZUNION", "ZINTER", "ZDIFF"]);
                 let mut a = argv![cmd.clone()];
                 self.numkeys(&mut a);
                 self.zalgebra_options(&mut a, cmd != "ZDIFF");
@@ -732,7 +727,9 @@ impl Generator {
                 exact(a)
             }
             32..=33 => {
-                let cmd = self.rng.pick(&["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]);
+                let cmd = self
+                    .rng
+                    .pick_owned(&["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]);
                 let mut a = argv![cmd.clone(), k];
                 self.numkeys(&mut a);
                 self.zalgebra_options(&mut a, cmd != "ZDIFFSTORE");
@@ -759,7 +756,7 @@ impl Generator {
                 )
             }
             36 => {
-                let cmd = self.rng.pick(&["BZPOPMIN", "BZPOPMAX"]);
+                let cmd = self.rng.pick_owned(&["BZPOPMIN", "BZPOPMAX"]);
                 let mut a = argv![cmd, k];
                 if self.rng.chance(30) {
                     a.push(self.fam_key());
@@ -770,7 +767,7 @@ impl Generator {
             37 => {
                 let mut a = argv!["BZMPOP", self.timeout()];
                 self.numkeys(&mut a);
-                a.push(self.rng.pick(&["MIN", "MAX"]));
+                a.push(self.rng.pick_owned(&["MIN", "MAX"]));
                 if self.rng.chance(50) {
                     a.push("COUNT".into());
                     a.push(self.count());
@@ -797,16 +794,17 @@ impl Generator {
             };
             for _ in 0..n {
                 let w = if self.rng.chance(10) {
-                    self.rng.pick(BAD_NUMBERS)
+                    self.rng.pick_owned(BAD_NUMBERS)
                 } else {
-                    self.rng.pick(&["1", "2", "0", "-1", "0.5", "inf", "-inf"])
+                    self.rng
+                        .pick_owned(&["1", "2", "0", "-1", "0.5", "inf", "-inf"])
                 };
                 a.push(w);
             }
         }
         if (weights_allowed || self.rng.chance(10)) && self.rng.chance(40) {
             a.push("AGGREGATE".into());
-            a.push(self.rng.pick(&["SUM", "MIN", "MAX", "max", "AVG"]));
+            a.push(self.rng.pick_owned(&["SUM", "MIN", "MAX", "max", "AVG"]));
         }
     }
 
@@ -860,7 +858,7 @@ impl Generator {
                 exact(argv!["HSET", format!("h_{m}"), "f", self.value()])
             };
         }
-        let cmd = self.rng.pick(&["SORT", "SORT", "SORT_RO"]);
+        let cmd = self.rng.pick_owned(&["SORT", "SORT", "SORT_RO"]);
         let mut a = argv![cmd.clone(), self.key()];
         let by = self.rng.below(4);
         match by {
@@ -879,10 +877,10 @@ impl Generator {
         }
         for _ in 0..self.rng.below(3) {
             a.push("GET".into());
-            a.push(self.rng.pick(&["#", "w_*", "h_*->f", "nokey"]));
+            a.push(self.rng.pick_owned(&["#", "w_*", "h_*->f", "nokey"]));
         }
         if self.rng.chance(30) {
-            a.push(self.rng.pick(&["ASC", "DESC"]));
+            a.push(self.rng.pick_owned(&["ASC", "DESC"]));
         }
         if alpha {
             a.push("ALPHA".into());
@@ -913,7 +911,11 @@ impl Generator {
                 }
                 exact(a)
             }
-            3 => exact(argv![self.rng.pick(&["RENAME", "RENAMENX"]), k, self.key()]),
+            3 => exact(argv![
+                self.rng.pick_owned(&["RENAME", "RENAMENX"]),
+                k,
+                self.key()
+            ]),
             4 => {
                 let mut a = argv!["DEL", k];
                 if self.rng.chance(30) {
@@ -922,7 +924,11 @@ impl Generator {
                 exact(a)
             }
             5 => exact(argv!["SET", k, self.value()]),
-            6 => exact(argv!["MOVE", k, self.rng.pick(&["1", "1", "0", "16", "x"])]),
+            6 => exact(argv![
+                "MOVE",
+                k,
+                self.rng.pick_owned(&["1", "1", "0", "16", "x"])
+            ]),
             7 => {
                 let mut a = argv!["COPY", k, self.key(), "DB", "1"];
                 if self.rng.chance(50) {
@@ -933,7 +939,7 @@ impl Generator {
             8 => {
                 let t = self
                     .rng
-                    .pick(&["list", "hash", "set", "zset", "string", "none"]);
+                    .pick_owned(&["list", "hash", "set", "zset", "string", "none"]);
                 let mut a = argv!["SCAN", "0", "TYPE", t];
                 if self.rng.chance(50) {
                     a.extend(argv!["COUNT", "3"]);
@@ -1217,10 +1223,7 @@ impl Run {
     }
 
     fn note(&mut self, step: usize, args: &[String], vireo: &Reply, redis: &Reply) {
-        let keep = std::env::var("VIREO_RANDOM_HISTORY")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(HISTORY);
+        let keep = random::history(HISTORY);
         if self.history.len() >= keep {
             self.history.pop_front();
         }
@@ -1539,34 +1542,10 @@ impl Run {
     }
 }
 
-fn seeds() -> Vec<u64> {
-    let Ok(spec) = std::env::var("VIREO_RANDOM_SEEDS") else {
-        return DEFAULT_SEEDS.to_vec();
-    };
-    let mut seeds = Vec::new();
-    for part in spec.split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b): (u64, u64) = (a.parse().expect("seed"), b.parse().expect("seed"));
-                seeds.extend(a..=b);
-            }
-            None => seeds.push(part.parse().expect("seed")),
-        }
-    }
-    seeds
-}
-
-fn steps() -> usize {
-    std::env::var("VIREO_RANDOM_STEPS")
-        .ok()
-        .map(|s| s.parse().expect("VIREO_RANDOM_STEPS"))
-        .unwrap_or(DEFAULT_STEPS)
-}
-
 #[test]
 fn random_type_commands_match_redis() {
-    let steps = steps();
-    for seed in seeds() {
+    let steps = random::steps(DEFAULT_STEPS);
+    for seed in random::seeds(DEFAULT_SEEDS) {
         let mut run = Run::start(seed);
         let mut generator = Generator {
             rng: Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D)),

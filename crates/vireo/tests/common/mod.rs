@@ -13,6 +13,7 @@
 //! Each test binary uses a different part of this module, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod random;
 pub mod script;
 pub mod transcript;
 pub mod valkey;

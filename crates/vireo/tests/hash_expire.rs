@@ -76,7 +76,7 @@ fn set_read_and_clear_field_ttls() {
         p.same(&["HPEXPIRETIME", "h", "FIELDS", "1", "f1"]),
         ints(&[at_n * 1000 + 1234])
     );
-    // HEXPIRETIME rounds up to the next second in Redis 7.4 (Valkey truncates).
+    // HEXPIRETIME rounds up to the next second in Redis 7.4 (Valkey rounds to the nearest).
     assert_eq!(
         p.vireo(&["HEXPIRETIME", "h", "FIELDS", "1", "f1"]),
         ints(&[at_n + 2])

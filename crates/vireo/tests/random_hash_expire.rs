@@ -38,6 +38,7 @@
 
 mod common;
 
+use common::random::{self, Rng};
 use common::{RawClient, Reply, Server};
 use std::collections::{BTreeSet, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -99,31 +100,6 @@ const HFE: &[&str] = &[
     "HPERSIST",
 ];
 
-/// splitmix64, as in random_types.rs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-
-    fn pick(&mut self, items: &[&str]) -> String {
-        items[self.below(items.len())].to_string()
-    }
-}
-
 /// How a step's replies are compared.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Cmp {
@@ -177,23 +153,27 @@ impl Generator {
         Generator { rng, t0, fresh }
     }
 
+    fn pick(&mut self, items: &[&str]) -> String {
+        self.rng.pick(items).to_string()
+    }
+
     fn key(&mut self) -> String {
         if self.rng.chance(88) {
-            self.rng.pick(HASHES)
+            self.pick(HASHES)
         } else {
-            self.rng.pick(KEYS)
+            self.pick(KEYS)
         }
     }
 
     fn field(&mut self) -> String {
-        self.rng.pick(FIELDS)
+        self.pick(FIELDS)
     }
 
     fn value(&mut self) -> String {
         if self.rng.chance(20) {
             self.field()
         } else {
-            self.rng.pick(VALUES)
+            self.pick(VALUES)
         }
     }
 
@@ -212,16 +192,14 @@ impl Generator {
         let at = cmd.ends_with("AT");
         let roll = self.rng.below(100);
         if roll < 6 {
-            let bad = self
-                .rng
-                .pick(&["-1", "-1000", "abc", "", "1.5", "99999999999999999999"]);
+            let bad = self.pick(&["-1", "-1000", "abc", "", "1.5", "99999999999999999999"]);
             return (bad, false);
         }
         if roll < 9 {
             // Too large on both (the conversion to milliseconds or the addition of the
             // current time overflows).
             let huge = match (ms, at) {
-                (false, false) => self.rng.pick(&["9223372036854775", "9223372036854775807"]),
+                (false, false) => self.pick(&["9223372036854775", "9223372036854775807"]),
                 (true, false) | (false, true) => "9223372036854775807".to_string(),
                 (true, true) => "0".to_string(),
             };
@@ -243,7 +221,7 @@ impl Generator {
             return (past.to_string(), false);
         }
         let jitter = if ms {
-            self.rng.pick(&["0", "1", "499", "999"]).parse().unwrap()
+            self.pick(&["0", "1", "499", "999"]).parse().unwrap()
         } else {
             0
         };
@@ -268,12 +246,12 @@ impl Generator {
         let fields = self.fields(4);
         let roll = self.rng.below(100);
         if roll < 3 {
-            args.push(self.rng.pick(&["FIELD", "fieldz", "NX"]));
+            args.push(self.pick(&["FIELD", "fieldz", "NX"]));
         } else {
-            args.push(self.rng.pick(&["FIELDS", "fields"]));
+            args.push(self.pick(&["FIELDS", "fields"]));
         }
         if (3..10).contains(&roll) {
-            args.push(self.rng.pick(&["0", "-1", "x", "5", "2", "1"]));
+            args.push(self.pick(&["0", "-1", "x", "5", "2", "1"]));
         } else {
             args.push(fields.len().to_string());
         }
@@ -289,7 +267,7 @@ impl Generator {
         if self.rng.chance(2) && gen.args.len() > 1 {
             gen.args.pop();
         } else if self.rng.chance(2) {
-            gen.args.push(self.rng.pick(&["junk", "1", "NX", "FIELDS"]));
+            gen.args.push(self.pick(&["junk", "1", "NX", "FIELDS"]));
         }
         // HRANDFIELD over the whole hash may have lost its count or WITHVALUES above.
         if gen.args[0] == "HRANDFIELD" && gen.args.get(2).is_some_and(|c| c == "100") {
@@ -306,7 +284,7 @@ impl Generator {
 
     fn hfe(&mut self) -> Gen {
         let k = self.key();
-        let cmd = self.rng.pick(HFE);
+        let cmd = self.pick(HFE);
         let mut args = argv![cmd.as_str(), k];
         let mut relative = false;
         if cmd.contains("EXPIRE") && !cmd.ends_with("TIME") {
@@ -319,13 +297,13 @@ impl Generator {
                 } else {
                     &["NX", "XX", "GT", "LT", "nx", "gt"]
                 };
-                let first = self.rng.pick(opts);
+                let first = self.pick(opts);
                 args.push(first.clone());
                 // Two options: Redis 7.4 reads one and then wants FIELDS; Valkey takes
                 // XX with GT or LT, and one option repeated, as EXPIRE does. So only pairs
                 // both refuse.
                 if self.rng.chance(3) {
-                    let second = self.rng.pick(&["NX", "XX", "GT", "LT"]);
+                    let second = self.pick(&["NX", "XX", "GT", "LT"]);
                     let pair = [first.to_ascii_uppercase(), second.clone()];
                     let nx = pair.iter().any(|o| o == "NX");
                     let gt_lt = pair.iter().any(|o| o == "GT") && pair.iter().any(|o| o == "LT");
@@ -347,7 +325,7 @@ impl Generator {
         let k = self.key();
         match self.rng.below(30) {
             0..=5 => {
-                let mut a = argv![self.rng.pick(&["HSET", "HSET", "HMSET"]), k];
+                let mut a = argv![self.pick(&["HSET", "HSET", "HMSET"]), k];
                 for _ in 0..1 + self.rng.below(3) {
                     a.push(self.field());
                     a.push(self.value());
@@ -370,13 +348,11 @@ impl Generator {
             14 => exact(argv!["HEXISTS", k, self.field()]),
             15 => exact(argv!["HSTRLEN", k, self.field()]),
             16 => {
-                let by = self
-                    .rng
-                    .pick(&["1", "-2", "100", "x", "9223372036854775807"]);
+                let by = self.pick(&["1", "-2", "100", "x", "9223372036854775807"]);
                 exact(argv!["HINCRBY", k, self.field(), by])
             }
             17 => {
-                let by = self.rng.pick(&["1.5", "-2", "0.25", "x", "inf"]);
+                let by = self.pick(&["1.5", "-2", "0.25", "x", "inf"]);
                 exact(argv!["HINCRBYFLOAT", k, self.field(), by])
             }
             18 => Gen {
@@ -384,12 +360,12 @@ impl Generator {
                 cmp: Cmp::Pairs,
             },
             19..=20 => Gen {
-                args: argv![self.rng.pick(&["HKEYS", "HVALS"]), k],
+                args: argv![self.pick(&["HKEYS", "HVALS"]), k],
                 cmp: Cmp::Sorted,
             },
             21..=23 => {
                 if self.rng.chance(20) {
-                    let count = self.rng.pick(&["-3", "1", "2"]);
+                    let count = self.pick(&["-3", "1", "2"]);
                     return Gen {
                         args: argv!["HRANDFIELD", k, count],
                         cmp: Cmp::Shape,
@@ -416,11 +392,11 @@ impl Generator {
                 let mut a = argv!["HSCAN", k, "0"];
                 if self.rng.chance(30) {
                     a.push("MATCH".into());
-                    a.push(self.rng.pick(&["*", "a*", "[a-c]", "?"]));
+                    a.push(self.pick(&["*", "a*", "[a-c]", "?"]));
                 }
                 if self.rng.chance(30) {
                     a.push("COUNT".into());
-                    a.push(self.rng.pick(&["1", "2", "10"]));
+                    a.push(self.pick(&["1", "2", "10"]));
                 }
                 let novalues = self.rng.chance(40);
                 if novalues {
@@ -439,7 +415,7 @@ impl Generator {
     }
 
     fn generic(&mut self) -> Gen {
-        let any = |g: &mut Generator| g.rng.pick(KEYS);
+        let any = |g: &mut Generator| g.pick(KEYS);
         match self.rng.below(8) {
             0 => exact(argv!["DEL", any(self)]),
             1 => exact(argv!["EXISTS", any(self), any(self)]),
@@ -582,10 +558,7 @@ impl Run {
     }
 
     fn note(&mut self, step: usize, args: &[String], v: &Reply, k: &Reply) {
-        let keep = std::env::var("VIREO_RANDOM_HISTORY")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(HISTORY);
+        let keep = random::history(HISTORY);
         if self.history.len() >= keep {
             self.history.pop_front();
         }
@@ -762,38 +735,14 @@ fn within(v: &Reply, k: &Reply, tolerance: i64) -> bool {
             .all(|(&v, &k)| v == k || (v > 0 && k > 0 && (v - k).abs() <= tolerance))
 }
 
-fn seeds() -> Vec<u64> {
-    let Ok(spec) = std::env::var("VIREO_RANDOM_SEEDS") else {
-        return DEFAULT_SEEDS.to_vec();
-    };
-    let mut seeds = Vec::new();
-    for part in spec.split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b): (u64, u64) = (a.parse().expect("seed"), b.parse().expect("seed"));
-                seeds.extend(a..=b);
-            }
-            None => seeds.push(part.parse().expect("seed")),
-        }
-    }
-    seeds
-}
-
-fn steps() -> usize {
-    std::env::var("VIREO_RANDOM_STEPS")
-        .ok()
-        .map(|s| s.parse().expect("VIREO_RANDOM_STEPS"))
-        .unwrap_or(DEFAULT_STEPS)
-}
-
 #[test]
 fn random_hash_field_expiration_matches_valkey() {
-    let steps = steps();
+    let steps = random::steps(DEFAULT_STEPS);
     let t0 = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    for seed in seeds() {
+    for seed in random::seeds(DEFAULT_SEEDS) {
         let Some(mut run) = Run::start(seed) else {
             return;
         };

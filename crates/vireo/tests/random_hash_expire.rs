@@ -4,7 +4,9 @@
 //! WRONGTYPE) goes to vireo-server and to Valkey; replies are compared byte for byte except
 //! where noted below, and every `DUMP_EVERY` steps each key is dumped on both sides (type,
 //! encoding, sorted field/value pairs, each field's HPEXPIRETIME). Hash listpacks hold at
-//! most 4 entries on both, so listpack <-> hashtable conversions happen often. On the first
+//! most 4 entries on both, so listpack <-> hashtable conversions happen often. A `DUMP src dst`
+//! step restores each server's own DUMP of src into dst, so field TTLs also go through
+//! each side's serialization (vireo writes Redis 7.4's hash-with-metadata RDB types). On the first
 //! difference the test fails with the seed, the step and the last commands.
 //!
 //! Defaults fit the CI budget; run longer with e.g.
@@ -113,6 +115,9 @@ enum Cmp {
         pairs: bool,
     },
     Encoding,
+    /// `DUMP src dst`: each server restores its own DUMP of src into dst (REPLACE), so
+    /// field TTLs go through each side's serialization; the RESTORE replies are compared.
+    DumpRestore,
     /// The HEXPIRE family (see the module comment); `relative` asks for re-anchoring.
     Hfe {
         relative: bool,
@@ -416,7 +421,7 @@ impl Generator {
 
     fn generic(&mut self) -> Gen {
         let any = |g: &mut Generator| g.pick(KEYS);
-        match self.rng.below(8) {
+        match self.rng.below(9) {
             0 => exact(argv!["DEL", any(self)]),
             1 => exact(argv!["EXISTS", any(self), any(self)]),
             2 => exact(argv!["TYPE", any(self)]),
@@ -429,6 +434,10 @@ impl Generator {
             }
             5 => exact(argv!["RENAME", any(self), any(self)]),
             6 => exact(argv!["SET", STRING, self.value()]),
+            7 => Gen {
+                args: argv!["DUMP", any(self), any(self)],
+                cmp: Cmp::DumpRestore,
+            },
             _ => Gen {
                 args: argv!["OBJECT", "ENCODING", any(self)],
                 cmp: Cmp::Encoding,
@@ -608,6 +617,7 @@ impl Run {
                 }
             }
             Cmp::Hfe { relative } => self.hfe(step, args, relative),
+            Cmp::DumpRestore => self.dump_restore(step, args),
         }
     }
 
@@ -657,6 +667,42 @@ impl Run {
                     v == (ms + 999) / 1000 && k == (ms + 500) / 1000
                 }
             })
+    }
+
+    fn dump_restore(&mut self, step: usize, args: &[String]) {
+        let (Some(src), Some(dst)) = (args.get(1), args.get(2)) else {
+            // The destination was dropped (see `next`): payloads differ, their kind not.
+            return self.check(step, args, same_shape);
+        };
+        let dump = to_strings(&["DUMP", src]);
+        let v = self.vireo.command(&dump).expect("DUMP");
+        let k = self.valkey.command(&dump).expect("DUMP");
+        self.note(step, &dump, &v, &k);
+        let (Some(vp), Some(kp)) = (v.bytes(), k.bytes()) else {
+            if std::mem::discriminant(&v) != std::mem::discriminant(&k) {
+                self.fail(step, "DUMP: one side has no value");
+            }
+            return;
+        };
+        let restore = |payload: &[u8]| {
+            let mut a: Vec<Vec<u8>> = vec![b"RESTORE".to_vec(), dst.clone().into_bytes()];
+            a.push(b"0".to_vec());
+            a.push(payload.to_vec());
+            a.push(b"REPLACE".to_vec());
+            a
+        };
+        let (vr, kr) = (restore(vp), restore(kp));
+        let v = self.vireo.command(&vr).expect("RESTORE");
+        let k = self.valkey.command(&kr).expect("RESTORE");
+        self.note(
+            step,
+            &to_strings(&["RESTORE", dst, "0", "<payload>", "REPLACE"]),
+            &v,
+            &k,
+        );
+        if v != k {
+            self.fail(step, "RESTORE of each side's own DUMP differs");
+        }
     }
 
     /// After a relative HEXPIRE/HPEXPIRE: each field it set (reply 1) gets vireo's absolute

@@ -196,11 +196,11 @@ impl Generator {
         let ms = cmd.starts_with("HP");
         let at = cmd.ends_with("AT");
         let roll = self.rng.below(100);
-        if roll < 6 {
+        if roll < 4 {
             let bad = self.pick(&["-1", "-1000", "abc", "", "1.5", "99999999999999999999"]);
             return (bad, false);
         }
-        if roll < 9 {
+        if roll < 6 {
             // Too large on both (the conversion to milliseconds or the addition of the
             // current time overflows).
             let huge = match (ms, at) {
@@ -210,7 +210,7 @@ impl Generator {
             };
             return (huge, false);
         }
-        if roll < 30 {
+        if roll < 27 {
             let past = if at && self.rng.chance(50) {
                 let years_ago = self.t0 - 3 * 365 * 86_400;
                 if ms {
@@ -328,7 +328,8 @@ impl Generator {
 
     fn hash(&mut self) -> Gen {
         let k = self.key();
-        match self.rng.below(30) {
+        // The first three slots also land on HSET, so hashes hold more fields to expire.
+        match self.rng.below(33).saturating_sub(3) {
             0..=5 => {
                 let mut a = argv![self.pick(&["HSET", "HSET", "HMSET"]), k];
                 for _ in 0..1 + self.rng.below(3) {

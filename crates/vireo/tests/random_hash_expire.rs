@@ -40,9 +40,8 @@
 
 mod common;
 
-use common::random::{self, Rng};
+use common::random::{self, same_shape, scan_all, sort_pairs, to_strings, Rng};
 use common::{RawClient, Reply, Server};
-use std::collections::{BTreeSet, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const DEFAULT_SEEDS: &[u64] = &[1, 2, 3, 4];
@@ -447,62 +446,6 @@ impl Generator {
     }
 }
 
-/// A flat array sorted two elements at a time (RESP3 pairs and maps sort as they are).
-fn sort_pairs(reply: &Reply) -> Reply {
-    match reply {
-        Reply::Array(Some(items))
-            if items.len() % 2 == 0 && !matches!(items.first(), Some(Reply::Array(_))) =>
-        {
-            let mut pairs: Vec<(Reply, Reply)> = items
-                .chunks(2)
-                .map(|c| (c[0].clone(), c[1].clone()))
-                .collect();
-            pairs.sort();
-            Reply::Array(Some(pairs.into_iter().flat_map(|(a, b)| [a, b]).collect()))
-        }
-        other => other.sorted(),
-    }
-}
-
-fn same_shape(a: &Reply, b: &Reply) -> bool {
-    match (a, b) {
-        (Reply::Array(Some(x)), Reply::Array(Some(y))) => x.len() == y.len(),
-        (Reply::Bulk(x), Reply::Bulk(y)) => x.is_some() == y.is_some(),
-        _ if a.is_error() || b.is_error() => a == b,
-        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
-    }
-}
-
-fn scan_all(client: &mut RawClient, args: &[String], pairs: bool) -> Reply {
-    let mut args = args.to_vec();
-    let mut seen = BTreeSet::new();
-    for _ in 0..10_000 {
-        let reply = client.command(&args).expect("scan reply");
-        let Reply::Array(Some(parts)) = &reply else {
-            return reply;
-        };
-        let (Some(Reply::Bulk(Some(next))), Some(Reply::Array(Some(items)))) =
-            (parts.first(), parts.get(1))
-        else {
-            return reply;
-        };
-        if pairs {
-            for c in items.chunks(2) {
-                seen.insert(c.to_vec());
-            }
-        } else {
-            for item in items {
-                seen.insert(vec![item.clone()]);
-            }
-        }
-        if next == b"0" {
-            return Reply::Array(Some(seen.into_iter().flatten().collect()));
-        }
-        args[2] = String::from_utf8(next.clone()).expect("cursor");
-    }
-    panic!("{args:?} did not finish");
-}
-
 fn ints(reply: &Reply) -> Option<Vec<i64>> {
     reply
         .elements()?
@@ -529,7 +472,7 @@ struct Run {
     seed: u64,
     vireo: RawClient,
     valkey: RawClient,
-    history: VecDeque<String>,
+    history: random::History,
     _servers: Vec<Server>,
 }
 
@@ -541,7 +484,7 @@ impl Run {
             seed,
             vireo: vireo.raw(),
             valkey: valkey.raw(),
-            history: VecDeque::new(),
+            history: random::History::new(HISTORY),
             _servers: vec![vireo, valkey],
         };
         let (v, k) = run.both(&to_strings(&[
@@ -568,28 +511,12 @@ impl Run {
     }
 
     fn note(&mut self, step: usize, args: &[String], v: &Reply, k: &Reply) {
-        let keep = random::history(HISTORY);
-        if self.history.len() >= keep {
-            self.history.pop_front();
-        }
-        let quoted: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
-        self.history.push_back(format!(
-            "#{step}: {}\n        vireo:  {v}\n        valkey: {k}",
-            quoted.join(" ")
-        ));
+        self.history.note(step, args, [("vireo", v), ("valkey", k)]);
     }
 
     fn fail(&self, step: usize, what: &str) -> ! {
-        let history: Vec<&str> = self.history.iter().map(String::as_str).collect();
-        panic!(
-            "random hash-expire failure: seed {} step {step}: {what}\n\
-             replay: VIREO_RANDOM_SEEDS={} VIREO_RANDOM_STEPS={}\n\
-             last commands (oldest first):\n  {}",
-            self.seed,
-            self.seed,
-            step + 1,
-            history.join("\n  ")
-        );
+        self.history
+            .fail("random hash-expire failure", self.seed, step, what)
     }
 
     /// Sends to both, notes it, fails unless `ok(vireo, valkey)`.
@@ -610,8 +537,8 @@ impl Run {
             Cmp::Shape => self.check(step, args, same_shape),
             Cmp::Encoding => self.check(step, args, same_encoding),
             Cmp::Scan { pairs } => {
-                let v = scan_all(&mut self.vireo, args, pairs);
-                let k = scan_all(&mut self.valkey, args, pairs);
+                let v = scan_all(&mut self.vireo, args, 2, pairs);
+                let k = scan_all(&mut self.valkey, args, 2, pairs);
                 self.note(step, args, &v, &k);
                 if v != k {
                     self.fail(step, "HSCAN results differ");
@@ -803,8 +730,4 @@ fn random_hash_field_expiration_matches_valkey() {
         }
         run.dump(steps);
     }
-}
-
-fn to_strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
 }

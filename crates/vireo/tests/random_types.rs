@@ -25,9 +25,9 @@
 
 mod common;
 
-use common::random::{self, Rng};
+use common::random::{self, same_shape, scan_all, sort_pairs, to_strings, Rng};
 use common::{RawClient, Reply, Server};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 /// Seeds and steps per seed when the environment does not say.
 const DEFAULT_SEEDS: &[u64] = &[1, 2, 3];
@@ -986,10 +986,6 @@ impl Sides {
     }
 }
 
-fn to_strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
 /// Redis checks `errno == ERANGE` after the strtod of each numeric SORT weight without
 /// clearing errno first, so once anything on its thread overflowed a double (a score of
 /// 1e400 here) a later numeric SORT may fail with a stale ERANGE. Vireo does not copy that
@@ -1082,67 +1078,6 @@ fn changed_after_7_0(args: &[String]) -> bool {
     }
 }
 
-/// A flat array sorted two elements at a time.
-fn sort_pairs(reply: &Reply) -> Reply {
-    match reply {
-        // RESP3 sends pairs as two-element arrays (or a map): plain sorting keeps them.
-        Reply::Array(Some(items))
-            if items.len() % 2 == 0 && !matches!(items.first(), Some(Reply::Array(_))) =>
-        {
-            let mut pairs: Vec<(Reply, Reply)> = items
-                .chunks(2)
-                .map(|c| (c[0].clone(), c[1].clone()))
-                .collect();
-            pairs.sort();
-            Reply::Array(Some(pairs.into_iter().flat_map(|(a, b)| [a, b]).collect()))
-        }
-        other => other.sorted(),
-    }
-}
-
-/// Same RESP kind and, for arrays, the same length.
-fn same_shape(a: &Reply, b: &Reply) -> bool {
-    match (a, b) {
-        (Reply::Array(Some(x)), Reply::Array(Some(y))) | (Reply::Set(x), Reply::Set(y)) => {
-            x.len() == y.len()
-        }
-        (Reply::Bulk(x), Reply::Bulk(y)) => x.is_some() == y.is_some(),
-        _ if a.is_error() || b.is_error() => a == b,
-        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
-    }
-}
-
-/// Iterates a SCAN-family command from cursor 0 to the end; the set of everything returned.
-fn scan_all(client: &mut RawClient, args: &[String], cursor: usize, pairs: bool) -> Reply {
-    let mut args = args.to_vec();
-    let mut seen = BTreeSet::new();
-    for _ in 0..10_000 {
-        let reply = client.command(&args).expect("scan reply");
-        let Reply::Array(Some(parts)) = &reply else {
-            return reply;
-        };
-        let (Some(Reply::Bulk(Some(next))), Some(Reply::Array(Some(items)))) =
-            (parts.first(), parts.get(1))
-        else {
-            return reply;
-        };
-        if pairs {
-            for c in items.chunks(2) {
-                seen.insert(c.to_vec());
-            }
-        } else {
-            for item in items {
-                seen.insert(vec![item.clone()]);
-            }
-        }
-        if next == b"0" {
-            return Reply::Array(Some(seen.into_iter().flatten().collect()));
-        }
-        args[cursor] = String::from_utf8(next.clone()).expect("cursor");
-    }
-    panic!("{args:?} did not finish");
-}
-
 /// The elements of a SPOP reply (one bulk, or an array of them).
 fn popped(reply: &Reply) -> Vec<String> {
     let text = |r: &Reply| r.bytes().map(|b| String::from_utf8_lossy(b).into_owned());
@@ -1158,7 +1093,7 @@ fn popped(reply: &Reply) -> Vec<String> {
 struct Run {
     seed: u64,
     sides: Sides,
-    history: VecDeque<String>,
+    history: random::History,
     /// Keys whose encoding Valkey may no longer show as 7.2 would (see `spop_encoding`).
     valkey_unsure: BTreeSet<String>,
     /// A command carried 1e400 (see `stale_erange_sort`).
@@ -1213,7 +1148,7 @@ impl Run {
         Run {
             seed,
             sides,
-            history: VecDeque::new(),
+            history: random::History::new(HISTORY),
             valkey_unsure: BTreeSet::new(),
             erange_seen: false,
             stats: Default::default(),
@@ -1223,28 +1158,13 @@ impl Run {
     }
 
     fn note(&mut self, step: usize, args: &[String], vireo: &Reply, redis: &Reply) {
-        let keep = random::history(HISTORY);
-        if self.history.len() >= keep {
-            self.history.pop_front();
-        }
-        let quoted: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
-        self.history.push_back(format!(
-            "#{step}: {}\n        vireo: {vireo}\n        redis: {redis}",
-            quoted.join(" ")
-        ));
+        self.history
+            .note(step, args, [("vireo", vireo), ("redis", redis)]);
     }
 
     fn fail(&self, step: usize, what: &str) -> ! {
-        let history: Vec<&str> = self.history.iter().map(String::as_str).collect();
-        panic!(
-            "random differential failure: seed {} step {step}: {what}\n\
-             replay: VIREO_RANDOM_SEEDS={} VIREO_RANDOM_STEPS={}\n\
-             last commands (oldest first):\n  {}",
-            self.seed,
-            self.seed,
-            step + 1,
-            history.join("\n  ")
-        );
+        self.history
+            .fail("random differential failure", self.seed, step, what)
     }
 
     fn step(&mut self, step: usize, gen: &Gen) {
@@ -1501,8 +1421,7 @@ impl Run {
         let vk = keys(&mut self.sides.vireo);
         let rk = keys(&mut self.sides.redis);
         if vk != rk {
-            self.history
-                .push_back(format!("KEYS *: vireo {vk} redis {rk}"));
+            self.history.push(format!("KEYS *: vireo {vk} redis {rk}"));
             self.fail(step, "keyspace differs (KEYS *)");
         }
         for key in vk.elements().unwrap_or_default() {

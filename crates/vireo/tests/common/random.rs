@@ -5,6 +5,9 @@
 //! - `VIREO_RANDOM_STEPS`: steps per seed;
 //! - `VIREO_RANDOM_HISTORY`: steps shown when a difference is found.
 
+use super::{RawClient, Reply};
+use std::collections::{BTreeSet, VecDeque};
+
 /// splitmix64: a few lines, deterministic, good enough to pick commands.
 pub struct Rng(pub u64);
 
@@ -79,4 +82,120 @@ fn number_from_env(name: &str) -> Option<usize> {
             .parse()
             .unwrap_or_else(|_| panic!("{name}: {value:?} is not a number")),
     )
+}
+
+/// Owned arguments.
+pub fn to_strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// A flat array sorted two elements at a time (field/value, member/score), for replies
+/// whose order Redis leaves unspecified; RESP3 pairs (two-element arrays) and anything
+/// else sort as they are.
+pub fn sort_pairs(reply: &Reply) -> Reply {
+    match reply {
+        Reply::Array(Some(items))
+            if items.len() % 2 == 0 && !matches!(items.first(), Some(Reply::Array(_))) =>
+        {
+            let mut pairs: Vec<(Reply, Reply)> = items
+                .chunks(2)
+                .map(|c| (c[0].clone(), c[1].clone()))
+                .collect();
+            pairs.sort();
+            Reply::Array(Some(pairs.into_iter().flat_map(|(a, b)| [a, b]).collect()))
+        }
+        other => other.sorted(),
+    }
+}
+
+/// Same RESP kind and, for arrays and sets, the same length (errors exactly): for random
+/// picks, which only their shape can be compared by.
+pub fn same_shape(a: &Reply, b: &Reply) -> bool {
+    match (a, b) {
+        (Reply::Array(Some(x)), Reply::Array(Some(y))) | (Reply::Set(x), Reply::Set(y)) => {
+            x.len() == y.len()
+        }
+        (Reply::Bulk(x), Reply::Bulk(y)) => x.is_some() == y.is_some(),
+        _ if a.is_error() || b.is_error() => a == b,
+        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
+    }
+}
+
+/// Iterates a SCAN-family command (its cursor at `args[cursor]`, 0 to start) to the end;
+/// the set of everything returned, pairs kept together when `pairs`. A reply that is not a
+/// cursor and a page (an error) is returned as it is.
+pub fn scan_all(client: &mut RawClient, args: &[String], cursor: usize, pairs: bool) -> Reply {
+    let mut args = args.to_vec();
+    let mut seen = BTreeSet::new();
+    for _ in 0..10_000 {
+        let reply = client.command(&args).expect("scan reply");
+        let Reply::Array(Some(parts)) = &reply else {
+            return reply;
+        };
+        let (Some(Reply::Bulk(Some(next))), Some(Reply::Array(Some(items)))) =
+            (parts.first(), parts.get(1))
+        else {
+            return reply;
+        };
+        if pairs {
+            for c in items.chunks(2) {
+                seen.insert(c.to_vec());
+            }
+        } else {
+            for item in items {
+                seen.insert(vec![item.clone()]);
+            }
+        }
+        if next == b"0" {
+            return Reply::Array(Some(seen.into_iter().flatten().collect()));
+        }
+        args[cursor] = String::from_utf8(next.clone()).expect("cursor");
+    }
+    panic!("{args:?} did not finish");
+}
+
+/// The last steps of a run, shown when it fails: `VIREO_RANDOM_HISTORY` of them, or
+/// `default`.
+pub struct History {
+    steps: VecDeque<String>,
+    keep: usize,
+}
+
+impl History {
+    pub fn new(default: usize) -> History {
+        History {
+            steps: VecDeque::new(),
+            keep: history(default),
+        }
+    }
+
+    /// Step `step`, the command `args` and each side's reply, labelled.
+    pub fn note(&mut self, step: usize, args: &[String], replies: [(&str, &Reply); 2]) {
+        let quoted: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+        let mut line = format!("#{step}: {}", quoted.join(" "));
+        for (label, reply) in replies {
+            line.push_str(&format!("\n        {label}: {reply}"));
+        }
+        self.push(line);
+    }
+
+    /// A line of its own (e.g. what a keyspace comparison saw).
+    pub fn push(&mut self, line: String) {
+        if self.steps.len() >= self.keep {
+            self.steps.pop_front();
+        }
+        self.steps.push_back(line);
+    }
+
+    /// Fails the test: `title` at `step` of `seed`, how to replay it, the history.
+    pub fn fail(&self, title: &str, seed: u64, step: usize, what: &str) -> ! {
+        let steps: Vec<&str> = self.steps.iter().map(String::as_str).collect();
+        panic!(
+            "{title}: seed {seed} step {step}: {what}\n\
+             replay: VIREO_RANDOM_SEEDS={seed} VIREO_RANDOM_STEPS={}\n\
+             last commands (oldest first):\n  {}",
+            step + 1,
+            steps.join("\n  ")
+        );
+    }
 }

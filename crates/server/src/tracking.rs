@@ -111,7 +111,7 @@ impl ClientTracking {
         self.flags.fetch_or(flag::CACHING, Ordering::Relaxed);
     }
 
-    /// Messages wait for the end of the command (`send_deferred`).
+    /// Messages wait for the end of the command (sent by `after_command`).
     pub fn has_deferred(&self) -> bool {
         self.has_deferred.load(Ordering::Relaxed)
     }
@@ -408,7 +408,7 @@ impl Tracking {
     /// a client after the reply of any read remembered before it.
     ///
     /// Clients are told in connection order, as Redis; the writer's own message waits for
-    /// the end of its command (`send_deferred`).
+    /// the end of its command (sent by `after_command`).
     pub fn flushed(&self, server: &Server, writer: u64) {
         if self.keys.load(Ordering::Relaxed) > 0 {
             for part in self.table.iter() {

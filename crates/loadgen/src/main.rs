@@ -5,14 +5,20 @@
 //!   (as client libraries send a transaction), keys drawn from `--keyspace`. Throughput is
 //!   transactions per second; latency is per transaction.
 //! - `publish`: `--subscribers` connections SUBSCRIBE to one channel; `--clients`
-//!   publishers PUBLISH to it, one request in flight each. Each message carries its send
-//!   time, so the subscribers measure fan-out latency (publish sent → message read).
-//!   Throughput is publishes per second, measured by the publishers. With `--rate R` the
-//!   publishers together send R publishes per second on a fixed schedule (open loop), and
-//!   each message carries the time it was due rather than the time it was sent, so a server
-//!   that falls behind shows its backlog in the latency: this compares fan-out latency of
-//!   two servers at the same load, which the closed loop cannot (there the faster server
-//!   also gets more load).
+//!   publishers PUBLISH to it, one request in flight each. Each message carries the time
+//!   its PUBLISH was written, so the subscribers measure fan-out latency (publish sent →
+//!   message read: `p50_ms`, `p99_ms`). Throughput is publishes per second, measured by the
+//!   publishers. With `--rate R` the publishers together send R publishes per second on a
+//!   fixed schedule (open loop): this compares fan-out latency of two servers at the same
+//!   load, which the closed loop cannot (there the faster server also gets more load).
+//!   Each message then also carries the time it was due, and `due_p50_ms`/`due_p99_ms`
+//!   count from there: they add the publisher's lateness (a PUBLISH reply that came late,
+//!   or a publisher thread that woke late on a busy client CPU), so a server that falls
+//!   behind shows its backlog. `--realtime-subscribers` puts the subscriber threads in the
+//!   real-time scheduling class (`SCHED_FIFO`), so that the latency one subscriber measures
+//!   is the server's and not its wait behind fifty publisher threads on the client's CPU;
+//!   `subscribers_fifo` in the output says whether they got it. (With many subscribers
+//!   reading, real-time subscribers would starve the publishers instead.)
 //!
 //! Threads and blocking sockets only: the tool must not be the bottleneck it measures,
 //! and needs nothing but std. Used by `scripts/bench --loadgen`.
@@ -36,12 +42,14 @@ struct Options {
     keyspace: u64,
     /// Publishes per second over all publishers (`publish --rate`); 0 = as fast as replies come.
     rate: u64,
+    /// Subscriber threads in SCHED_FIFO (`publish --realtime-subscribers`).
+    realtime_subscribers: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: vireo-loadgen [--port P] (multi|publish) [--clients N] [--requests N] \
-         [--subscribers N] [--keyspace N] [--rate PUBLISHES_PER_SEC]"
+         [--subscribers N] [--keyspace N] [--rate PUBLISHES_PER_SEC] [--realtime-subscribers]"
     );
     std::process::exit(2)
 }
@@ -55,6 +63,7 @@ fn parse_options() -> Options {
         subscribers: 1,
         keyspace: 100_000,
         rate: 0,
+        realtime_subscribers: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -70,6 +79,7 @@ fn parse_options() -> Options {
             "--subscribers" => o.subscribers = value() as usize,
             "--keyspace" => o.keyspace = value().max(1),
             "--rate" => o.rate = value(),
+            "--realtime-subscribers" => o.realtime_subscribers = true,
             "multi" | "publish" => o.mode = arg,
             _ => usage(),
         }
@@ -193,9 +203,32 @@ fn run_multi(o: &Options) -> io::Result<String> {
     ))
 }
 
-/// Message payloads are the send time in nanoseconds since `epoch`, fixed width, so every
-/// message frame has the same length and a subscriber reads frames by size.
-const STAMP_WIDTH: usize = 16;
+/// Message payloads are two times in nanoseconds since `epoch`, each `STAMP_DIGITS`
+/// digits: when the message was due (the send time in the closed loop), then when its
+/// PUBLISH was written. Fixed width, so every message frame has the same length and a
+/// subscriber reads frames by size.
+const STAMP_DIGITS: usize = 16;
+const STAMP_WIDTH: usize = 2 * STAMP_DIGITS;
+
+fn stamp(due: u64, sent: u64) -> String {
+    format!("{due:0w$}{sent:0w$}", w = STAMP_DIGITS)
+}
+
+/// The (due, sent) times of a message's payload.
+fn parse_stamp(payload: &[u8]) -> Option<(u64, u64)> {
+    let number = |digits: &[u8]| std::str::from_utf8(digits).ok()?.parse().ok();
+    let (due, sent) = payload.split_at_checked(STAMP_DIGITS)?;
+    Some((number(due)?, number(sent)?))
+}
+
+/// Puts the calling thread in the real-time class `SCHED_FIFO` at the lowest priority: it
+/// then runs as soon as it wakes, ahead of every normal thread on its CPU. False if the
+/// process may not (no CAP_SYS_NICE, or an RLIMIT_RTPRIO of 0).
+fn realtime_thread() -> bool {
+    let param = libc::sched_param { sched_priority: 1 };
+    // SAFETY: sched_setscheduler reads `param` and changes only the calling thread (pid 0).
+    unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) == 0 }
+}
 
 fn run_publish(o: &Options) -> io::Result<String> {
     let channel = b"bench:fanout";
@@ -203,12 +236,13 @@ fn run_publish(o: &Options) -> io::Result<String> {
     let total = per_client * o.clients;
     let epoch = Instant::now();
     let failed = Arc::new(AtomicBool::new(false));
+    let fifo = Arc::new(AtomicBool::new(o.realtime_subscribers));
     // Subscribers first: each must be subscribed before the first publish.
     let ready = Arc::new(Barrier::new(o.subscribers + 1));
     let mut subscribers = Vec::new();
     for _ in 0..o.subscribers {
-        let (port, ready, failed) = (o.port, ready.clone(), failed.clone());
-        subscribers.push(thread::spawn(move || -> io::Result<Vec<u32>> {
+        let (port, ready, failed, fifo) = (o.port, ready.clone(), failed.clone(), fifo.clone());
+        subscribers.push(thread::spawn(move || -> io::Result<Latencies> {
             let result = (|| {
                 let mut stream = connect(port)?;
                 let mut out = Vec::new();
@@ -220,19 +254,22 @@ fn run_publish(o: &Options) -> io::Result<String> {
                 for _ in 0..6 {
                     read_line(&mut reader, &mut line)?;
                 }
+                if fifo.load(Ordering::Relaxed) && !realtime_thread() {
+                    fifo.store(false, Ordering::Relaxed);
+                }
                 ready.wait();
                 let frame_len = message_frame_len(channel.len());
                 let mut frame = vec![0u8; frame_len];
-                let mut latencies = Vec::with_capacity(total);
+                let mut latencies = Latencies::with_capacity(total);
                 for _ in 0..total {
                     reader.read_exact(&mut frame)?;
-                    let stamp = &frame[frame_len - 2 - STAMP_WIDTH..frame_len - 2];
-                    let sent: u64 = std::str::from_utf8(stamp)
-                        .ok()
-                        .and_then(|s| s.parse().ok())
-                        .ok_or_else(|| io::Error::other("a malformed message frame"))?;
+                    let (due, sent) =
+                        parse_stamp(&frame[frame_len - 2 - STAMP_WIDTH..frame_len - 2])
+                            .ok_or_else(|| io::Error::other("a malformed message frame"))?;
                     let now = epoch.elapsed().as_nanos() as u64;
-                    latencies.push((now.saturating_sub(sent) / 1000) as u32);
+                    let us = |since: u64| (now.saturating_sub(since) / 1000) as u32;
+                    latencies.from_sent.push(us(sent));
+                    latencies.from_due.push(us(due));
                 }
                 Ok(latencies)
             })();
@@ -262,10 +299,9 @@ fn run_publish(o: &Options) -> io::Result<String> {
                     Some(s) => s.wait_for(k),
                     None => Instant::now(),
                 };
-                let stamp = format!(
-                    "{:0width$}",
+                let stamp = stamp(
                     sent_at.duration_since(epoch).as_nanos() as u64,
-                    width = STAMP_WIDTH
+                    epoch.elapsed().as_nanos() as u64,
                 );
                 out.clear();
                 command(&mut out, &[b"PUBLISH", channel, stamp.as_bytes()]);
@@ -279,17 +315,37 @@ fn run_publish(o: &Options) -> io::Result<String> {
         p.join().expect("a publisher thread")?;
     }
     let secs = start.elapsed().as_secs_f64();
-    let mut all = Vec::with_capacity(total * o.subscribers);
+    let mut all = Latencies::with_capacity(total * o.subscribers);
     for s in subscribers {
-        all.extend(s.join().expect("a subscriber thread")?);
+        let l = s.join().expect("a subscriber thread")?;
+        all.from_sent.extend(l.from_sent);
+        all.from_due.extend(l.from_due);
     }
-    let delivered = all.len();
-    let (p50, p99) = percentiles(all);
+    let delivered = all.from_sent.len();
+    let (p50, p99) = percentiles(all.from_sent);
+    let (due_p50, due_p99) = percentiles(all.from_due);
     Ok(format!(
-        "{{\"test\":\"PUBLISH_{}\",\"requests\":{total},\"rps\":{:.1},\"delivered\":{delivered},\"p50_ms\":{p50:.3},\"p99_ms\":{p99:.3}}}",
+        "{{\"test\":\"PUBLISH_{}\",\"requests\":{total},\"rps\":{:.1},\"delivered\":{delivered},\"p50_ms\":{p50:.3},\"p99_ms\":{p99:.3},\"due_p50_ms\":{due_p50:.3},\"due_p99_ms\":{due_p99:.3},\"subscribers_fifo\":{}}}",
         o.subscribers,
-        total as f64 / secs
+        total as f64 / secs,
+        fifo.load(Ordering::Relaxed),
     ))
+}
+
+/// What a subscriber measured per message, in microseconds: since its PUBLISH was written,
+/// and since it was due (the same in the closed loop).
+struct Latencies {
+    from_sent: Vec<u32>,
+    from_due: Vec<u32>,
+}
+
+impl Latencies {
+    fn with_capacity(n: usize) -> Latencies {
+        Latencies {
+            from_sent: Vec::with_capacity(n),
+            from_due: Vec::with_capacity(n),
+        }
+    }
 }
 
 /// When one publisher of an open-loop run sends its messages: `clients` publishers share
@@ -325,7 +381,7 @@ impl Schedule {
     }
 }
 
-/// `*3\r\n$7\r\nmessage\r\n$<n>\r\n<channel>\r\n$16\r\n<stamp>\r\n`
+/// `*3\r\n$7\r\nmessage\r\n$<n>\r\n<channel>\r\n$32\r\n<stamp>\r\n`
 fn message_frame_len(channel_len: usize) -> usize {
     let bulk = |n: usize| 1 + n.to_string().len() + 2 + n + 2;
     4 + bulk(7) + bulk(channel_len) + bulk(STAMP_WIDTH)
@@ -343,6 +399,15 @@ mod tests {
             &[b"message", b"bench:fanout", &[b'0'; STAMP_WIDTH]],
         );
         assert_eq!(frame.len(), message_frame_len(12));
+    }
+
+    #[test]
+    fn stamps_round_trip() {
+        let s = stamp(12, 9_876_543_210);
+        assert_eq!(s.len(), STAMP_WIDTH);
+        assert_eq!(parse_stamp(s.as_bytes()), Some((12, 9_876_543_210)));
+        assert_eq!(parse_stamp(b"12"), None);
+        assert_eq!(parse_stamp(&[b'x'; STAMP_WIDTH]), None);
     }
 
     #[test]

@@ -183,15 +183,25 @@ impl<'a> Keyspace<'a> {
 
     /// Looks several keys up for reading at once, for commands that combine values
     /// (SINTER, SUNION...): each key is looked up as `get` does (lazy expiry, hit/miss
-    /// counting, access clock), then all the values are returned together.
+    /// counting, `keymiss`, access clock), in order, then the values are returned
+    /// together. The lookups stop after the first value `accept` refuses, which is then
+    /// the last one returned: Redis fails such a command with WRONGTYPE at that key and
+    /// never looks up the keys after it (no miss counted, no `keymiss` for them).
     pub fn get_many<'k>(
         &mut self,
         keys: impl Iterator<Item = &'k [u8]> + Clone,
+        accept: impl Fn(&Value) -> bool,
     ) -> Vec<Option<&Value>> {
+        let mut looked_up = 0;
         for key in keys.clone() {
-            self.get(key);
+            looked_up += 1;
+            if self.get(key).is_some_and(|v| !accept(v)) {
+                break;
+            }
         }
-        keys.map(|key| self.shard_ref(key).keys.get(key)).collect()
+        keys.take(looked_up)
+            .map(|key| self.shard_ref(key).keys.get(key))
+            .collect()
     }
 
     /// Looks a key up for writing (no hit/miss accounting, as Redis's lookupKeyWrite).

@@ -61,6 +61,10 @@ fn limits(ctx: &Ctx) -> SetLimits {
 }
 
 /// The set in a looked-up value: None for a missing key, WRONGTYPE for another type.
+fn is_set(value: &Value) -> bool {
+    matches!(value, Value::Set { .. })
+}
+
 fn set_of(value: Option<&Value>) -> Result<Option<&Set>, CmdError> {
     match value {
         None => Ok(None),
@@ -394,7 +398,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
 
 fn sinter(ctx: &mut Ctx) -> CmdResult {
     let keys = &ctx.args[1..];
-    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..])))?;
+    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..]), is_set))?;
     let Some(sets) = sets.into_iter().collect::<Option<Vec<&Set>>>() else {
         ctx.reply.set(0);
         return Ok(());
@@ -436,7 +440,7 @@ fn sintercard(ctx: &mut Ctx) -> CmdResult {
             _ => return Err(errors::SYNTAX.into()),
         }
     }
-    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..])))?;
+    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..]), is_set))?;
     let mut cardinality = 0usize;
     if let Some(sets) = sets.into_iter().collect::<Option<Vec<&Set>>>() {
         Set::intersect(&sets, |_| {
@@ -451,7 +455,7 @@ fn sintercard(ctx: &mut Ctx) -> CmdResult {
 fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     let (args, limits) = (ctx.args, limits(ctx));
     let keys = &args[2..];
-    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..])))?;
+    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..]), is_set))?;
     let result = sets
         .into_iter()
         .collect::<Option<Vec<&Set>>>()
@@ -468,7 +472,7 @@ enum Algebra {
 
 fn combine(ctx: &mut Ctx, keys: &[Bytes], op: Algebra) -> Result<Set, CmdError> {
     let limits = limits(ctx);
-    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..])))?;
+    let sets = sets_of(ctx.db.get_many(keys.iter().map(|k| &k[..]), is_set))?;
     Ok(match op {
         Algebra::Union => Set::union(&sets, &limits),
         Algebra::Diff => Set::difference(&sets, &limits),

@@ -1333,7 +1333,9 @@ fn algebra_generic(ctx: &mut Ctx, cmd: AlgebraCommand) -> CmdResult {
     }
     let args_all = ctx.args;
     let keys = &args_all[first_key..first_key + setnum];
-    let values = ctx.db.get_many(keys.iter().map(|k| &k[..]));
+    let values = ctx.db.get_many(keys.iter().map(|k| &k[..]), |v| {
+        matches!(v, Value::ZSet { .. } | Value::Set { .. })
+    });
     let mut sources: Vec<(Source, f64)> = values
         .into_iter()
         .map(|v| Source::of(v).map(|s| (s, 1.0)))

@@ -18,6 +18,11 @@
 //!   compared with Valkey 9 (which follows 7.2) when its binary is present, else skipped;
 //! - ZRANK/ZREVRANK WITHSCORE and HSCAN NOVALUES are newer than 7.0 and not generated.
 //!
+//! Keyspace notifications are compared too: each server has a subscriber on
+//! `__key*__:*`, each seed sets its own `notify-keyspace-events` flags (key-miss and
+//! new-key events included in some), and after every command both subscribers are read up
+//! to a PING and must have received the same messages in the same order.
+//!
 //! Replies whose order Redis leaves unspecified are compared sorted (pairs kept together for
 //! field/value and member/score replies); random picks are compared by shape, or in full
 //! when the pick is the whole collection; SPOP of part of a set is reconciled afterwards by
@@ -1090,9 +1095,65 @@ fn popped(reply: &Reply) -> Vec<String> {
     }
 }
 
+/// notify-keyspace-events, by seed: everything, everything with key-miss and new-key
+/// events, and subsets of classes and types.
+const NOTIFY_FLAGS: &[&str] = &["KEA", "KEAmn", "Kgl$x", "Eshzdn", "KEAm"];
+
+/// A subscriber to every keyspace and keyevent channel on vireo and on redis-server.
+struct Events {
+    vireo: RawClient,
+    redis: RawClient,
+}
+
+impl Events {
+    fn start(vireo: &Server, redis: &Server) -> Events {
+        let subscribe = |server: &Server| {
+            let mut c = RawClient::connect(&server.addr()).expect("connect the subscriber");
+            let r = c
+                .command(&["PSUBSCRIBE", "__key*__:*"])
+                .expect("psubscribe");
+            assert!(!r.is_error(), "PSUBSCRIBE: {r}");
+            c
+        };
+        Events {
+            vireo: subscribe(vireo),
+            redis: subscribe(redis),
+        }
+    }
+
+    /// The (channel, message) of every notification a subscriber received, up to the
+    /// reply to a PING sent now (the server queues a command's notifications before its
+    /// reply, and a subscriber's pending messages go out before the reply to its PING).
+    fn received(c: &mut RawClient) -> Vec<(Vec<u8>, Vec<u8>)> {
+        c.send(&common::encode_command(&["PING"])).expect("PING");
+        let mut seen = Vec::new();
+        loop {
+            let frame = c.read_reply().expect("a notification or the PING reply");
+            let parts = frame.elements().unwrap_or_else(|| panic!("frame {frame}"));
+            match parts.first().and_then(Reply::bytes) {
+                Some(b"pong") => return seen,
+                Some(b"pmessage") => seen.push((
+                    parts[2].bytes().expect("channel").to_vec(),
+                    parts[3].bytes().expect("message").to_vec(),
+                )),
+                _ => panic!("unexpected frame on the subscriber: {frame}"),
+            }
+        }
+    }
+
+    /// Both sides' notifications since the last call.
+    fn both(&mut self) -> [Vec<(Vec<u8>, Vec<u8>)>; 2] {
+        [
+            Events::received(&mut self.vireo),
+            Events::received(&mut self.redis),
+        ]
+    }
+}
+
 struct Run {
     seed: u64,
     sides: Sides,
+    events: Events,
     history: random::History,
     /// Keys whose encoding Valkey may no longer show as 7.2 would (see `spop_encoding`).
     valkey_unsure: BTreeSet<String>,
@@ -1143,11 +1204,20 @@ impl Run {
             let (v, r, _) = sides.all(&to_strings(&["HELLO", "3"]));
             assert!(!v.is_error() && !r.is_error(), "HELLO 3: {v} / {r}");
         }
+        let flags = NOTIFY_FLAGS[(seed % NOTIFY_FLAGS.len() as u64) as usize];
+        let events = Events::start(&vireo, &redis);
+        for c in [&mut sides.vireo, &mut sides.redis] {
+            let r = c
+                .command(&["CONFIG", "SET", "notify-keyspace-events", flags])
+                .expect("CONFIG SET");
+            assert_eq!(r, common::reply::ok(), "notify-keyspace-events {flags}");
+        }
         let mut servers = vec![vireo, redis];
         servers.extend(valkey);
         Run {
             seed,
             sides,
+            events,
             history: random::History::new(HISTORY),
             valkey_unsure: BTreeSet::new(),
             erange_seen: false,
@@ -1173,6 +1243,8 @@ impl Run {
         if self.lex_order_undefined(args) {
             return;
         }
+        // What the set-up sent to one side only (TYPE, SPOP's reconciliation) is not compared.
+        self.events.both();
         match gen.cmp {
             Cmp::Scan { cursor, pairs } => {
                 let v = scan_all(&mut self.sides.vireo, args, cursor, pairs);
@@ -1188,6 +1260,7 @@ impl Run {
         }
         let (v, r, k) = self.sides.all(args);
         self.note(step, args, &v, &r);
+        self.compare_events(step, args);
         if std::env::var_os("VIREO_RANDOM_DEBUG").is_some() {
             let entry = self.stats.entry(args[0].to_ascii_uppercase()).or_default();
             entry[usize::from(r.is_error())] += 1;
@@ -1264,6 +1337,40 @@ impl Run {
         if !same {
             self.fail(step, "replies differ");
         }
+    }
+
+    /// The notifications of the command just run, which must be the same on both sides.
+    fn compare_events(&mut self, step: usize, args: &[String]) {
+        let [mut v, mut r] = self.events.both();
+        // SORT on a set or sorted set looks up its BY and GET keys (each a possible
+        // `keymiss`) in the order it holds the members, which for Redis is the order of its
+        // hash table, seeded at random per process: only the events themselves compare.
+        if matches!(args[0].to_ascii_uppercase().as_str(), "SORT" | "SORT_RO") {
+            v.sort();
+            r.sort();
+        }
+        if v == r || changed_after_7_0(args) {
+            return;
+        }
+        let show = |events: &[(Vec<u8>, Vec<u8>)]| {
+            events
+                .iter()
+                .map(|(c, m)| {
+                    format!(
+                        "{} {}",
+                        String::from_utf8_lossy(c),
+                        String::from_utf8_lossy(m)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        self.history.push(format!(
+            "notifications of {args:?}:\n    vireo: [{}]\n    redis: [{}]",
+            show(&v),
+            show(&r)
+        ));
+        self.fail(step, "keyspace notifications differ");
     }
 
     /// Valkey gets every command only to know the encodings 7.2 would show. When it

@@ -14,6 +14,9 @@
 //! (`VIREO_RANDOM_HISTORY=n` shows more commands on failure). Without the Valkey binary the
 //! test prints that it is skipped and passes.
 //!
+//! The keyspace notifications of every command are compared as well (a subscriber on each
+//! server, `notify-keyspace-events` flags per seed).
+//!
 //! Time never makes a step flaky: every time is either in the past (0, 1, years ago: the
 //! field is deleted at once, reply 2) or at least 1000 s ahead. Absolute times come from a
 //! clock read once at the start and shared by both servers. Relative future times are all
@@ -25,7 +28,9 @@
 //! Where Valkey departs from Redis 7.4's documented behaviour, vireo follows Redis 7.4 and
 //! this test normalises (the exact Redis 7.4 replies are asserted in tests/hash_expire.rs):
 //! - errors of the HEXPIRE family: Valkey words them differently and checks the arguments
-//!   before the key's type; both must refuse, and vireo's text must be one of Redis 7.4's;
+//!   before the key's type; both must refuse, and vireo's text must be one of Redis 7.4's.
+//!   Redis's lookup comes first, so it may publish a `keymiss` Valkey does not: the
+//!   notifications of a refused HEXPIRE-family command are not compared;
 //! - HEXPIRETIME: Redis rounds the millisecond time up to the next second, Valkey rounds it
 //!   to the nearest;
 //! - HTTL/HPTTL: compared within a tolerance (they move with the clock; HTTL also rounds up
@@ -40,7 +45,7 @@
 
 mod common;
 
-use common::random::{self, same_shape, scan_all, sort_pairs, to_strings, Rng};
+use common::random::{self, same_shape, scan_all, sort_pairs, to_strings, Notifications, Rng};
 use common::{RawClient, Reply, Server};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -468,10 +473,14 @@ fn same_encoding(vireo: &Reply, valkey: &Reply) -> bool {
             && matches!(valkey.bytes(), Some(b"listpack" | b"hashtable")))
 }
 
+/// notify-keyspace-events, by seed (hash events are class `h`, `hexpired` included).
+const NOTIFY_FLAGS: &[&str] = &["KEA", "KEAmn", "Kh", "Ehg$x"];
+
 struct Run {
     seed: u64,
     vireo: RawClient,
     valkey: RawClient,
+    events: Notifications,
     history: random::History,
     _servers: Vec<Server>,
 }
@@ -484,6 +493,7 @@ impl Run {
             seed,
             vireo: vireo.raw(),
             valkey: valkey.raw(),
+            events: Notifications::start(&vireo, &valkey),
             history: random::History::new(HISTORY),
             _servers: vec![vireo, valkey],
         };
@@ -492,6 +502,14 @@ impl Run {
             "SET",
             "hash-max-listpack-entries",
             "4",
+        ]));
+        assert!(v == common::reply::ok() && k == v, "{v} / {k}");
+        let flags = NOTIFY_FLAGS[(seed % NOTIFY_FLAGS.len() as u64) as usize];
+        let (v, k) = run.both(&to_strings(&[
+            "CONFIG",
+            "SET",
+            "notify-keyspace-events",
+            flags,
         ]));
         assert!(v == common::reply::ok() && k == v, "{v} / {k}");
         if seed.is_multiple_of(3) {
@@ -528,8 +546,24 @@ impl Run {
         }
     }
 
+    /// The keyspace notifications since the last call must be the same on both sides.
+    fn compare_events(&mut self, step: usize, args: &[String]) {
+        let [v, k] = self.events.both();
+        if v != k {
+            self.history.push(format!(
+                "notifications of {args:?}:\n    vireo: {}\n    valkey: {}",
+                random::show_events(&v),
+                random::show_events(&k)
+            ));
+            self.fail(step, "keyspace notifications differ");
+        }
+    }
+
     fn step(&mut self, step: usize, gen: &Gen) {
         let args = &gen.args;
+        // What the checks sent before (dumps, re-anchoring, one side's HPEXPIRETIME) is not
+        // compared: only the notifications of each step's own command.
+        self.events.both();
         match gen.cmp {
             Cmp::Exact => self.check(step, args, |v, k| v == k),
             Cmp::Sorted => self.check(step, args, |v, k| v.sorted() == k.sorted()),
@@ -547,11 +581,22 @@ impl Run {
             Cmp::Hfe { relative } => self.hfe(step, args, relative),
             Cmp::DumpRestore => self.dump_restore(step, args),
         }
+        // HSCAN publishes nothing; the HEXPIRE family compares before its own follow-ups.
+        if !matches!(gen.cmp, Cmp::Hfe { .. } | Cmp::Scan { .. }) {
+            self.compare_events(step, args);
+        }
     }
 
     fn hfe(&mut self, step: usize, args: &[String], relative: bool) {
         let (v, k) = self.both(args);
         self.note(step, args, &v, &k);
+        // A refusal publishes nothing, except that Redis 7.4 looks the key up (a possible
+        // `keymiss`) before checking the arguments and Valkey after (see the top).
+        if v.is_error() && k.is_error() {
+            self.events.both();
+        } else {
+            self.compare_events(step, args);
+        }
         if v.is_error() || k.is_error() {
             let text = String::from_utf8_lossy(v.bytes().unwrap_or_default()).into_owned();
             if !(v.is_error() && k.is_error()) {

@@ -30,7 +30,7 @@
 
 mod common;
 
-use common::random::{self, same_shape, scan_all, sort_pairs, to_strings, Rng};
+use common::random::{self, same_shape, scan_all, sort_pairs, to_strings, Notifications, Rng};
 use common::{RawClient, Reply, Server};
 use std::collections::BTreeSet;
 
@@ -1099,61 +1099,10 @@ fn popped(reply: &Reply) -> Vec<String> {
 /// events, and subsets of classes and types.
 const NOTIFY_FLAGS: &[&str] = &["KEA", "KEAmn", "Kgl$x", "Eshzdn", "KEAm"];
 
-/// A subscriber to every keyspace and keyevent channel on vireo and on redis-server.
-struct Events {
-    vireo: RawClient,
-    redis: RawClient,
-}
-
-impl Events {
-    fn start(vireo: &Server, redis: &Server) -> Events {
-        let subscribe = |server: &Server| {
-            let mut c = RawClient::connect(&server.addr()).expect("connect the subscriber");
-            let r = c
-                .command(&["PSUBSCRIBE", "__key*__:*"])
-                .expect("psubscribe");
-            assert!(!r.is_error(), "PSUBSCRIBE: {r}");
-            c
-        };
-        Events {
-            vireo: subscribe(vireo),
-            redis: subscribe(redis),
-        }
-    }
-
-    /// The (channel, message) of every notification a subscriber received, up to the
-    /// reply to a PING sent now (the server queues a command's notifications before its
-    /// reply, and a subscriber's pending messages go out before the reply to its PING).
-    fn received(c: &mut RawClient) -> Vec<(Vec<u8>, Vec<u8>)> {
-        c.send(&common::encode_command(&["PING"])).expect("PING");
-        let mut seen = Vec::new();
-        loop {
-            let frame = c.read_reply().expect("a notification or the PING reply");
-            let parts = frame.elements().unwrap_or_else(|| panic!("frame {frame}"));
-            match parts.first().and_then(Reply::bytes) {
-                Some(b"pong") => return seen,
-                Some(b"pmessage") => seen.push((
-                    parts[2].bytes().expect("channel").to_vec(),
-                    parts[3].bytes().expect("message").to_vec(),
-                )),
-                _ => panic!("unexpected frame on the subscriber: {frame}"),
-            }
-        }
-    }
-
-    /// Both sides' notifications since the last call.
-    fn both(&mut self) -> [Vec<(Vec<u8>, Vec<u8>)>; 2] {
-        [
-            Events::received(&mut self.vireo),
-            Events::received(&mut self.redis),
-        ]
-    }
-}
-
 struct Run {
     seed: u64,
     sides: Sides,
-    events: Events,
+    events: Notifications,
     history: random::History,
     /// Keys whose encoding Valkey may no longer show as 7.2 would (see `spop_encoding`).
     valkey_unsure: BTreeSet<String>,
@@ -1205,7 +1154,7 @@ impl Run {
             assert!(!v.is_error() && !r.is_error(), "HELLO 3: {v} / {r}");
         }
         let flags = NOTIFY_FLAGS[(seed % NOTIFY_FLAGS.len() as u64) as usize];
-        let events = Events::start(&vireo, &redis);
+        let events = Notifications::start(&vireo, &redis);
         for c in [&mut sides.vireo, &mut sides.redis] {
             let r = c
                 .command(&["CONFIG", "SET", "notify-keyspace-events", flags])
@@ -1352,23 +1301,10 @@ impl Run {
         if v == r || changed_after_7_0(args) {
             return;
         }
-        let show = |events: &[(Vec<u8>, Vec<u8>)]| {
-            events
-                .iter()
-                .map(|(c, m)| {
-                    format!(
-                        "{} {}",
-                        String::from_utf8_lossy(c),
-                        String::from_utf8_lossy(m)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         self.history.push(format!(
-            "notifications of {args:?}:\n    vireo: [{}]\n    redis: [{}]",
-            show(&v),
-            show(&r)
+            "notifications of {args:?}:\n    vireo: {}\n    redis: {}",
+            random::show_events(&v),
+            random::show_events(&r)
         ));
         self.fail(step, "keyspace notifications differ");
     }

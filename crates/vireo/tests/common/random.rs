@@ -5,7 +5,7 @@
 //! - `VIREO_RANDOM_STEPS`: steps per seed;
 //! - `VIREO_RANDOM_HISTORY`: steps shown when a difference is found.
 
-use super::{RawClient, Reply};
+use super::{RawClient, Reply, Server};
 use std::collections::{BTreeSet, VecDeque};
 
 /// splitmix64: a few lines, deterministic, good enough to pick commands.
@@ -198,4 +198,74 @@ impl History {
             steps.join("\n  ")
         );
     }
+}
+
+/// A notification as a subscriber saw it: (channel, message).
+pub type Event = (Vec<u8>, Vec<u8>);
+
+/// A subscriber to every keyspace and keyevent channel on vireo and on the reference
+/// server, so that the random tests can compare the notifications each command publishes.
+pub struct Notifications {
+    vireo: RawClient,
+    reference: RawClient,
+}
+
+impl Notifications {
+    pub fn start(vireo: &Server, reference: &Server) -> Notifications {
+        let subscribe = |server: &Server| {
+            let mut c = RawClient::connect(&server.addr()).expect("connect the subscriber");
+            let r = c
+                .command(&["PSUBSCRIBE", "__key*__:*"])
+                .expect("psubscribe");
+            assert!(!r.is_error(), "PSUBSCRIBE: {r}");
+            c
+        };
+        Notifications {
+            vireo: subscribe(vireo),
+            reference: subscribe(reference),
+        }
+    }
+
+    /// Every notification a subscriber received, up to the reply to a PING sent now (a
+    /// server queues a command's notifications before its reply, and a subscriber's pending
+    /// messages go out before the reply to its PING).
+    fn received(c: &mut RawClient) -> Vec<Event> {
+        c.send(&super::encode_command(&["PING"])).expect("PING");
+        let mut seen = Vec::new();
+        loop {
+            let frame = c.read_reply().expect("a notification or the PING reply");
+            let parts = frame.elements().unwrap_or_else(|| panic!("frame {frame}"));
+            match parts.first().and_then(Reply::bytes) {
+                Some(b"pong") => return seen,
+                Some(b"pmessage") => seen.push((
+                    parts[2].bytes().expect("channel").to_vec(),
+                    parts[3].bytes().expect("message").to_vec(),
+                )),
+                _ => panic!("unexpected frame on the subscriber: {frame}"),
+            }
+        }
+    }
+
+    /// [vireo's, the reference's] notifications since the last call.
+    pub fn both(&mut self) -> [Vec<Event>; 2] {
+        [
+            Notifications::received(&mut self.vireo),
+            Notifications::received(&mut self.reference),
+        ]
+    }
+}
+
+/// `[channel message, ...]` for a failure report.
+pub fn show_events(events: &[Event]) -> String {
+    let each: Vec<String> = events
+        .iter()
+        .map(|(c, m)| {
+            format!(
+                "{} {}",
+                String::from_utf8_lossy(c),
+                String::from_utf8_lossy(m)
+            )
+        })
+        .collect();
+    format!("[{}]", each.join(", "))
 }

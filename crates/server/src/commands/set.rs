@@ -60,11 +60,12 @@ fn limits(ctx: &Ctx) -> SetLimits {
     }
 }
 
-/// The set in a looked-up value: None for a missing key, WRONGTYPE for another type.
+/// Whether a value is a set (what the multi-key reads accept, `Keyspace::get_many`).
 fn is_set(value: &Value) -> bool {
     matches!(value, Value::Set { .. })
 }
 
+/// The set in a looked-up value: None for a missing key, WRONGTYPE for another type.
 fn set_of(value: Option<&Value>) -> Result<Option<&Set>, CmdError> {
     match value {
         None => Ok(None),

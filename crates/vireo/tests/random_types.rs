@@ -1209,7 +1209,6 @@ impl Run {
         }
         let (v, r, k) = self.sides.all(args);
         self.note(step, args, &v, &r);
-        self.compare_events(step, args);
         if std::env::var_os("VIREO_RANDOM_DEBUG").is_some() {
             let entry = self.stats.entry(args[0].to_ascii_uppercase()).or_default();
             entry[usize::from(r.is_error())] += 1;
@@ -1234,6 +1233,7 @@ impl Run {
         if self.erange_seen && stale_erange_sort(args, &v, &r) {
             return self.after_stale_erange(step, args);
         }
+        self.compare_events(step, args);
         if let Some(k) = &k {
             self.track_valkey(args, gen.cmp, &r, k);
         }

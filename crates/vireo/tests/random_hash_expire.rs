@@ -548,13 +548,8 @@ impl Run {
 
     /// The keyspace notifications since the last call must be the same on both sides.
     fn compare_events(&mut self, step: usize, args: &[String]) {
-        let [v, k] = self.events.both();
-        if v != k {
-            self.history.push(format!(
-                "notifications of {args:?}:\n    vireo: {}\n    valkey: {}",
-                random::show_events(&v),
-                random::show_events(&k)
-            ));
+        if let Some(report) = random::events_differ(&mut self.events, args, "valkey", false) {
+            self.history.push(report);
             self.fail(step, "keyspace notifications differ");
         }
     }
@@ -766,13 +761,13 @@ fn random_hash_field_expiration_matches_valkey() {
             return;
         };
         let mut generator = Generator::new(seed, t0);
-        for step in 0..steps {
-            let gen = generator.next();
-            run.step(step, &gen);
-            if (step + 1) % DUMP_EVERY == 0 {
-                run.dump(step);
-            }
-        }
-        run.dump(steps);
+        random::play(
+            &mut run,
+            steps,
+            DUMP_EVERY,
+            || generator.next(),
+            Run::step,
+            Run::dump,
+        );
     }
 }

@@ -1290,22 +1290,17 @@ impl Run {
 
     /// The notifications of the command just run, which must be the same on both sides.
     fn compare_events(&mut self, step: usize, args: &[String]) {
-        let [mut v, mut r] = self.events.both();
         // SORT on a set or sorted set looks up its BY and GET keys (each a possible
         // `keymiss`) in the order it holds the members, which for Redis is the order of its
         // hash table, seeded at random per process: only the events themselves compare.
-        if matches!(args[0].to_ascii_uppercase().as_str(), "SORT" | "SORT_RO") {
-            v.sort();
-            r.sort();
-        }
-        if v == r || changed_after_7_0(args) {
+        let unordered = matches!(args[0].to_ascii_uppercase().as_str(), "SORT" | "SORT_RO");
+        let Some(report) = random::events_differ(&mut self.events, args, "redis", unordered) else {
+            return;
+        };
+        if changed_after_7_0(args) {
             return;
         }
-        self.history.push(format!(
-            "notifications of {args:?}:\n    vireo: {}\n    redis: {}",
-            random::show_events(&v),
-            random::show_events(&r)
-        ));
+        self.history.push(report);
         self.fail(step, "keyspace notifications differ");
     }
 
@@ -1513,14 +1508,14 @@ fn random_type_commands_match_redis() {
             rng: Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D)),
             home: KEYS,
         };
-        for step in 0..steps {
-            let gen = generator.next();
-            run.step(step, &gen);
-            if (step + 1) % DUMP_EVERY == 0 {
-                run.compare_keyspace(step);
-            }
-        }
-        run.compare_keyspace(steps);
+        random::play(
+            &mut run,
+            steps,
+            DUMP_EVERY,
+            || generator.next(),
+            Run::step,
+            Run::compare_keyspace,
+        );
         if std::env::var_os("VIREO_RANDOM_DEBUG").is_some() {
             eprintln!(
                 "seed {seed}: [replies, errors] per command: {:?}",

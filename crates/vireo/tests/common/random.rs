@@ -255,8 +255,52 @@ impl Notifications {
     }
 }
 
+/// The notifications since the last call, or `None` when both sides sent the same. With
+/// `unordered`, only which events came counts, not their order. `Some` holds both sides'
+/// events as a line for the failure history.
+pub fn events_differ(
+    events: &mut Notifications,
+    args: &[String],
+    reference: &str,
+    unordered: bool,
+) -> Option<String> {
+    let [mut v, mut r] = events.both();
+    if unordered {
+        v.sort();
+        r.sort();
+    }
+    (v != r).then(|| {
+        format!(
+            "notifications of {args:?}:\n    vireo: {}\n    {reference}: {}",
+            show_events(&v),
+            show_events(&r)
+        )
+    })
+}
+
+/// Plays one seeded run of a random differential test: `steps` steps that `next`
+/// generates, each given to `step`, with `check_keyspace` (the whole keyspace compared)
+/// every `every` steps and at the end.
+pub fn play<R, G>(
+    run: &mut R,
+    steps: usize,
+    every: usize,
+    mut next: impl FnMut() -> G,
+    step: fn(&mut R, usize, &G),
+    check_keyspace: fn(&mut R, usize),
+) {
+    for n in 0..steps {
+        let gen = next();
+        step(run, n, &gen);
+        if (n + 1) % every == 0 {
+            check_keyspace(run, n);
+        }
+    }
+    check_keyspace(run, steps);
+}
+
 /// `[channel message, ...]` for a failure report.
-pub fn show_events(events: &[Event]) -> String {
+fn show_events(events: &[Event]) -> String {
     let each: Vec<String> = events
         .iter()
         .map(|(c, m)| {
